@@ -1,0 +1,92 @@
+"""One typed hierarchy for everything the library can refuse or fail at.
+
+Callers (the CLI, the Home Assistant integration) map these classes to what a
+user sees, so each class names a situation a user can act on, and each
+message says what to do next. Secrets never go into a message.
+"""
+
+
+class MobileTokenError(Exception):
+    """Base class: anything the library raises on purpose."""
+
+
+class NetworkError(MobileTokenError):
+    """The server could not be reached or the connection broke."""
+
+
+class RequestTimeoutError(NetworkError):
+    """The server did not answer in time."""
+
+
+class BadResponseError(MobileTokenError):
+    """The server answered with something the protocol does not allow.
+
+    Covers non-JSON bodies, missing or mistyped fields, a wrong ECIES MAC and
+    a JWT or ECDSA signature that does not verify.
+    """
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+
+
+class ServerError(MobileTokenError):
+    """The server answered with the PowerAuth error envelope."""
+
+    def __init__(self, code: str, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.server_message = message
+        self.http_status = http_status
+
+
+class AuthenticationError(ServerError):
+    """The server refused a signature or token (POWERAUTH_AUTH_FAIL)."""
+
+
+class ActivationError(MobileTokenError):
+    """The activation can no longer be used as it is."""
+
+
+class ActivationBlockedError(ActivationError):
+    """The server blocked the activation (too many wrong PINs, or the bank)."""
+
+
+class ActivationRemovedError(ActivationError):
+    """The server no longer knows the activation: it has to be created again."""
+
+
+class InvalidStateError(MobileTokenError):
+    """The local session cannot do what was asked (no activation, no biometry key, ...)."""
+
+
+class CounterDesyncError(InvalidStateError):
+    """The local signature counter cannot be brought back in line with the server."""
+
+
+class InvalidInputError(MobileTokenError, ValueError):
+    """Something a user typed or pasted is not valid."""
+
+
+class InvalidActivationCodeError(InvalidInputError):
+    """The activation code is malformed or its checksum does not match."""
+
+
+class InvalidActivationCodeSignatureError(InvalidInputError):
+    """The activation code's signature was not made by the bank's master key."""
+
+
+class InvalidConfigurationError(InvalidInputError):
+    """The application configuration (string or separate values) is not valid."""
+
+
+class InvalidQrCodeError(InvalidInputError):
+    """The text is not a valid offline QR operation."""
+
+
+class InvalidProximityCodeError(InvalidInputError):
+    """The text is not a valid proximity (PAC) QR code or deeplink."""
+
+
+class InvalidPinError(InvalidInputError):
+    """The PIN does not meet the minimal rules (digits, length)."""
