@@ -41,7 +41,13 @@ class ServerError(MobileTokenError):
 
 
 class AuthenticationError(ServerError):
-    """The server refused a signature or token (POWERAUTH_AUTH_FAIL)."""
+    """The server refused a signature or token (POWERAUTH_AUTH_FAIL).
+
+    After a refused PIN the session reads the activation status and fills in
+    ``remaining_attempts``, so the user learns how many tries are left.
+    """
+
+    remaining_attempts: int | None = None
 
 
 class ActivationError(MobileTokenError):

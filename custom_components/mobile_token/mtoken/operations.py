@@ -1,0 +1,140 @@
+"""The Mobile Token API client (mobile-token-api.md sections 1, 3, 4 and 6).
+
+List, detail and claim travel with the ``possession_universal`` token; history,
+authorize and reject are signed. Every call goes through the one session, so
+the counter and the server-time offset stay in one place.
+"""
+
+from datetime import datetime
+from typing import Any, Final
+
+from .dates import format_datetime_z, parse_datetime
+from .errors import BadResponseError, InvalidQrCodeError, InvalidStateError
+from .http import Response, response_object
+from .keys import verify_server_signed_data
+from .model import Operation, ProximityCheck, parse_operation, parse_operation_list
+from .qr import QrOperation, offline_signature_body
+from .session import Authentication, Factor, PowerAuthSession
+
+PATH_LIST: Final = "/api/auth/token/app/operation/list"
+PATH_DETAIL: Final = "/api/auth/token/app/operation/detail"
+PATH_CLAIM: Final = "/api/auth/token/app/operation/detail/claim"
+PATH_HISTORY: Final = "/api/auth/token/app/operation/history"
+PATH_AUTHORIZE: Final = "/api/auth/token/app/operation/authorize"
+PATH_REJECT: Final = "/api/auth/token/app/operation/cancel"
+PATH_PUSH_REGISTER: Final = "/api/push/device/register/token"
+
+URI_ID_HISTORY: Final = "/operation/history"
+URI_ID_AUTHORIZE: Final = "/operation/authorize"
+URI_ID_REJECT: Final = "/operation/cancel"
+URI_ID_OFFLINE_AUTHORIZE: Final = "/operation/authorize/offline"
+
+# currentTimestamp has whole seconds (yyyy-MM-dd'T'HH:mm:ssZ).
+CURRENT_TIMESTAMP_RESOLUTION_MS: Final = 1000
+REJECT_REASONS: Final = ("UNKNOWN", "INCORRECT_DATA", "UNEXPECTED_OPERATION")
+
+
+class MobileTokenClient:
+    """Operations of one activation, as the Mobile Token SDK offers them."""
+
+    def __init__(self, session: PowerAuthSession) -> None:
+        self.session = session
+
+    async def list_operations(self) -> list[Operation]:
+        """Pending operations, newest first as the server orders them."""
+        response = await self.session.token_post(PATH_LIST, {})
+        self._learn_server_time(response)
+        return parse_operation_list(response_object(response.body))
+
+    async def get_operation(self, operation_id: str) -> Operation:
+        """One operation with everything the server tells about it."""
+        return await self._token_operation(PATH_DETAIL, operation_id)
+
+    async def claim_operation(self, operation_id: str) -> Operation:
+        """Make a non-personalised operation (e.g. from a QR code) this user's."""
+        return await self._token_operation(PATH_CLAIM, operation_id)
+
+    async def history(self, auth: Authentication) -> list[Operation]:
+        """Recent operations in every status (needs two factors)."""
+        if auth.factor is Factor.POSSESSION:
+            raise InvalidStateError("The operation history needs the PIN or approval without PIN")
+        body = await self.session.signed_post(PATH_HISTORY, URI_ID_HISTORY, {}, auth)
+        return parse_operation_list(response_object(body))
+
+    async def authorize(
+        self,
+        operation: Operation,
+        auth: Authentication,
+        *,
+        proximity: ProximityCheck | None = None,
+    ) -> None:
+        """Approve an operation; its data is signed exactly as the server sent it."""
+        request: dict[str, Any] = {"id": operation.id, "data": operation.data}
+        if proximity is not None:
+            request["proximityCheck"] = {
+                "otp": proximity.totp,
+                "type": str(proximity.type),
+                "timestampReceived": format_datetime_z(proximity.timestamp_received),
+                "timestampSent": format_datetime_z(self.session.clock.now()),
+            }
+        body = {"requestObject": request}
+        response_object(await self.session.signed_post(PATH_AUTHORIZE, URI_ID_AUTHORIZE, body, auth))
+
+    async def reject(self, operation_id: str, reason: str) -> None:
+        """Reject an operation with a reason (possession signature)."""
+        body = {"requestObject": {"id": operation_id, "reason": reason}}
+        response_object(
+            await self.session.signed_post(
+                PATH_REJECT, URI_ID_REJECT, body, Authentication.possession()
+            )
+        )
+
+    async def register_push(self, platform: str, token: str) -> None:
+        """Register a push token so the server can announce new operations."""
+        body = {"requestObject": {"platform": platform, "token": token}}
+        response_object((await self.session.token_post(PATH_PUSH_REGISTER, body)).body)
+
+    def verify_offline_qr(self, qr: QrOperation) -> None:
+        """Refuse a QR operation whose ECDSA signature is not the bank's."""
+        if qr.signing_key == "master":
+            signer = self.session.config.master_public_key
+        else:
+            signer = self.session.state.server_public_key
+        if not verify_server_signed_data(signer, qr.signed_data, qr.signature):
+            raise InvalidQrCodeError("The QR code is not signed by the bank: do not approve it")
+
+    async def sign_offline_qr(
+        self, qr: QrOperation, auth: Authentication, *, uri_id: str | None = None
+    ) -> str:
+        """The approval code to type back where the QR code was shown.
+
+        A wrong PIN still yields a code; the bank refuses it when it is typed in.
+        """
+        self.verify_offline_qr(qr)
+        if auth.factor is Factor.POSSESSION:
+            raise InvalidStateError("Offline approval needs the PIN or approval without PIN")
+        if auth.factor is Factor.POSSESSION_BIOMETRY and not qr.flags.biometry:
+            raise InvalidStateError("This QR operation must be approved with the PIN")
+        return await self.session.offline_signature(
+            auth, uri_id or URI_ID_OFFLINE_AUTHORIZE, offline_signature_body(qr), qr.nonce
+        )
+
+    async def _token_operation(self, path: str, operation_id: str) -> Operation:
+        response = await self.session.token_post(path, {"requestObject": {"id": operation_id}})
+        self._learn_server_time(response)
+        return parse_operation(response_object(response.body))
+
+    def _learn_server_time(self, response: Response) -> None:
+        """``currentTimestamp`` + rtt/2 gives the server's clock (section 6)."""
+        if not isinstance(response.body, dict) or "currentTimestamp" not in response.body:
+            return
+        try:
+            current: datetime = parse_datetime(response.body["currentTimestamp"])
+        except BadResponseError:
+            return
+        self.session.clock.update(
+            int(current.timestamp() * 1000),
+            sent_ms=response.sent_ms,
+            received_ms=response.received_ms,
+            resolution_ms=CURRENT_TIMESTAMP_RESOLUTION_MS,
+        )

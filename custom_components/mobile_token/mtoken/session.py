@@ -1,0 +1,646 @@
+"""The one way in: a PowerAuth session that owns the activation and its counter.
+
+Everything that signs goes through ``PowerAuthSession``. It holds a lock for
+the whole signed exchange, computes the signature, advances the counter and
+hands the new state to the persistence callback *before* the request leaves
+(architecture, "One way in"). Holding the lock until the answer arrives also
+keeps requests reaching the server in counter order, which the server's
+look-ahead window needs.
+"""
+
+import asyncio
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final, TypeVar
+
+import aiohttp
+
+from . import ecies, keystore, protection
+from .activation_code import parse_activation_code, verify_activation_code_signature
+from .app_config import AppConfig
+from .counter import next_counter, next_ctr_byte
+from .encoding import b64decode, b64encode
+from .errors import (
+    ActivationBlockedError,
+    ActivationRemovedError,
+    AuthenticationError,
+    BadResponseError,
+    CounterDesyncError,
+    InvalidActivationCodeSignatureError,
+    InvalidPinError,
+    InvalidStateError,
+    MobileTokenError,
+)
+from .http import Response, Transport, require_dict, require_str, response_object
+from .kdf import derive_keys
+from .keys import (
+    activation_fingerprint,
+    generate_private_key,
+    load_public_key,
+    master_secret,
+    private_key_bytes,
+    public_key_bytes,
+)
+from .signature import (
+    SignatureType,
+    build_authorization_header,
+    compute_offline_signature,
+    compute_online_signature,
+    offline_signature_data,
+    select_factor_keys,
+    signature_base_string,
+)
+from .state import ActivationState
+from .status import (
+    ActivationStatus,
+    CounterSyncAction,
+    decrypt_status_blob,
+    synchronize_counter,
+)
+from .timesync import ServerClock, local_time_ms
+from .token import build_token_header, compute_token_digest
+
+_LOGGER = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+PROTOCOL_VERSION: Final = "3.3"
+HEADER_AUTHORIZATION: Final = "X-PowerAuth-Authorization"
+HEADER_ENCRYPTION: Final = "X-PowerAuth-Encryption"
+HEADER_TOKEN: Final = "X-PowerAuth-Token"
+
+PATH_SERVER_STATUS: Final = "/pa/v3/status"
+PATH_KEYSTORE_CREATE: Final = "/pa/v3/keystore/create"
+PATH_ACTIVATION_CREATE: Final = "/pa/v3/activation/create"
+PATH_ACTIVATION_STATUS: Final = "/pa/v3/activation/status"
+PATH_ACTIVATION_REMOVE: Final = "/pa/v3/activation/remove"
+PATH_TOKEN_CREATE: Final = "/pa/v3/token/create"
+PATH_TOKEN_REMOVE: Final = "/pa/v3/token/remove"
+PATH_VAULT_UNLOCK: Final = "/pa/v3/vault/unlock"
+PATH_SIGNATURE_VALIDATE: Final = "/pa/v3/signature/validate"
+
+URI_ID_ACTIVATION_REMOVE: Final = "/pa/activation/remove"
+URI_ID_TOKEN_CREATE: Final = "/pa/token/create"
+URI_ID_TOKEN_REMOVE: Final = "/pa/token/remove"
+URI_ID_VAULT_UNLOCK: Final = "/pa/vault/unlock"
+URI_ID_SIGNATURE_VALIDATE: Final = "/pa/signature/validate"
+
+REASON_COUNTER_SYNCHRONIZATION: Final = "COUNTER_SYNCHRONIZATION"
+PLATFORM: Final = "homeassistant"
+DEVICE_INFO: Final = "Home Assistant"
+# Temporary keys are reused until this close to their expiry (protocol section 7).
+TEMPORARY_KEY_MARGIN_MS: Final = 10_000
+MIN_PIN_LENGTH: Final = 4
+
+_STATUS_NAMES: Final = {
+    ActivationStatus.CREATED: "created",
+    ActivationStatus.PENDING_COMMIT: "pending_commit",
+    ActivationStatus.ACTIVE: "active",
+    ActivationStatus.BLOCKED: "blocked",
+    ActivationStatus.REMOVED: "removed",
+}
+
+Persist = Callable[[dict[str, Any]], Awaitable[None]]
+RunBlocking = Callable[[Callable[[], Any]], Awaitable[Any]]
+
+
+class Factor(StrEnum):
+    """The signature types a mobile token approves with."""
+
+    POSSESSION = "possession"
+    POSSESSION_KNOWLEDGE = "possession_knowledge"
+    POSSESSION_BIOMETRY = "possession_biometry"
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """Which factors sign a request, with the PIN when knowledge is one of them."""
+
+    factor: Factor
+    pin: str | None = None
+
+    @classmethod
+    def possession(cls) -> "Authentication":
+        """Possession only (1FA operations, rejects, tokens)."""
+        return cls(Factor.POSSESSION)
+
+    @classmethod
+    def with_pin(cls, pin: str) -> "Authentication":
+        """Possession and knowledge: the user's PIN."""
+        return cls(Factor.POSSESSION_KNOWLEDGE, pin)
+
+    @classmethod
+    def biometry(cls) -> "Authentication":
+        """Possession and the stored biometry-factor key (approval without a PIN)."""
+        return cls(Factor.POSSESSION_BIOMETRY)
+
+    def __repr__(self) -> str:
+        return f"Authentication({self.factor.value})"
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationStatusInfo:
+    """What the status blob says about the activation (protocol section 8)."""
+
+    status: str
+    failed_attempts: int
+    max_failed_attempts: int
+
+    @property
+    def remaining_attempts(self) -> int:
+        """Wrong PINs left before the server blocks the activation."""
+        return max(0, self.max_failed_attempts - self.failed_attempts)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationResult:
+    """The outcome of a new activation, for the user to compare and confirm."""
+
+    activation_id: str
+    fingerprint: str
+    status: ActivationStatusInfo
+
+
+def check_pin(pin: str) -> None:
+    """Refuse PINs the mobile SDK would refuse (digits only, at least four)."""
+    if len(pin) < MIN_PIN_LENGTH or not pin.isdigit():
+        raise InvalidPinError(f"The PIN must be at least {MIN_PIN_LENGTH} digits")
+
+
+async def _to_thread(func: Callable[[], _T]) -> _T:
+    return await asyncio.to_thread(func)
+
+
+class PowerAuthSession:
+    """Activation state, counter, temporary keys and token of one mobile token."""
+
+    def __init__(
+        self,
+        client_session: aiohttp.ClientSession,
+        base_url: str,
+        config: AppConfig,
+        *,
+        state: ActivationState | None = None,
+        persist: Persist | None = None,
+        language: str = "en",
+        verify_ssl: bool = True,
+        timeout: float = 20.0,
+        run_blocking: RunBlocking | None = None,
+    ) -> None:
+        self.config = config
+        self.transport = Transport(
+            client_session, base_url, language=language, verify_ssl=verify_ssl, timeout=timeout
+        )
+        self.clock = ServerClock()
+        self._state = state
+        self._persist = persist
+        self._run_blocking: RunBlocking = run_blocking or _to_thread
+        self._signing_lock = asyncio.Lock()
+        self._token_lock = asyncio.Lock()
+        self._temporary_keys: dict[str | None, keystore.TemporaryKey] = {}
+        self.last_status: ActivationStatusInfo | None = None
+
+    # -- state -------------------------------------------------------------
+
+    @property
+    def language(self) -> str:
+        """The ``Accept-Language`` sent with every request."""
+        return self.transport.language
+
+    @language.setter
+    def language(self, value: str) -> None:
+        self.transport.language = value
+
+    @property
+    def state(self) -> ActivationState:
+        """The activation; raise if there is none."""
+        if self._state is None:
+            raise InvalidStateError("There is no activation: activate the mobile token first")
+        return self._state
+
+    @property
+    def has_activation(self) -> bool:
+        """True once an activation was created or loaded."""
+        return self._state is not None
+
+    @property
+    def fingerprint(self) -> str:
+        """The 8-digit activation fingerprint the bank shows too."""
+        state = self.state
+        return activation_fingerprint(
+            state.device_public_key, state.activation_id, state.server_public_key
+        )
+
+    async def _save(self, state: ActivationState | None) -> None:
+        self._state = state
+        if self._persist is not None and state is not None:
+            await self._persist(state.to_dict())
+
+    # -- plain endpoints -----------------------------------------------------
+
+    async def server_time(self) -> int:
+        """Ask the server for its time and learn the clock offset from it."""
+        body = self._json({"requestObject": {"challenge": b64encode(secrets.token_bytes(16))}})
+        response = await self.transport.post(PATH_SERVER_STATUS, body)
+        payload = require_dict(response_object(response.body), "status")
+        server_time = payload.get("serverTime")
+        if not isinstance(server_time, int) or isinstance(server_time, bool):
+            raise BadResponseError("The server's status lacks its time")
+        self.clock.update(server_time, sent_ms=response.sent_ms, received_ms=response.received_ms)
+        return server_time
+
+    async def fetch_status(self) -> ActivationStatusInfo:
+        """Read the activation status and bring the counter back in line with it."""
+        state = self.state
+        challenge = secrets.token_bytes(16)
+        body = self._json(
+            {"requestObject": {"activationId": state.activation_id, "challenge": b64encode(challenge)}}
+        )
+        response = await self.transport.post(PATH_ACTIVATION_STATUS, body)
+        payload = require_dict(response_object(response.body), "activation status")
+        try:
+            encrypted = b64decode(require_str(payload, "encryptedStatusBlob"), length=32)
+            nonce = b64decode(require_str(payload, "nonce"), length=16)
+        except ValueError as err:
+            raise BadResponseError("The server's activation status is malformed") from err
+        blob = decrypt_status_blob(state.transport_key, challenge, nonce, encrypted)
+        if blob is None:
+            info = ActivationStatusInfo("removed", 0, 0)
+            self.last_status = info
+            return info
+        info = ActivationStatusInfo(
+            _STATUS_NAMES.get(ActivationStatus(blob.status), "removed"),
+            blob.failed_attempts,
+            blob.max_failed_attempts,
+        )
+        self.last_status = info
+        if blob.status == ActivationStatus.ACTIVE:
+            await self._synchronize_counter(blob)
+        return info
+
+    async def _synchronize_counter(self, blob: Any) -> None:
+        state = self.state
+        sync = synchronize_counter(state.ctr_data, state.ctr_byte, blob, state.transport_key)
+        if sync.action is CounterSyncAction.UPDATED:
+            _LOGGER.debug("Signature counter was behind the server; adopted the server's")
+            await self._save(state.with_counter(sync.ctr_data, sync.ctr_byte))
+        elif sync.action is CounterSyncAction.CALCULATE_SIGNATURE:
+            _LOGGER.debug("Signature counter is ahead of the server; validating a signature")
+            await self.validate_signature(Authentication.possession())
+        elif sync.action is CounterSyncAction.INVALID:
+            raise CounterDesyncError(
+                "The signature counter cannot be brought back in line with the server: "
+                "remove the activation and activate again"
+            )
+
+    # -- activation ------------------------------------------------------------
+
+    async def create_activation(
+        self, code: str, pin: str, *, name: str, allow_biometry: bool = False
+    ) -> ActivationResult:
+        """Activate with an activation code (type CODE, protocol section 2)."""
+        check_pin(pin)
+        activation_code = parse_activation_code(code)
+        if activation_code.signature is not None and not verify_activation_code_signature(
+            self.config.master_public_key, activation_code.code, activation_code.signature
+        ):
+            raise InvalidActivationCodeSignatureError(
+                "The activation code's signature does not match the bank's key: "
+                "check the code and the application configuration"
+            )
+        device_key = await self._run_blocking(generate_private_key)
+        device_public = public_key_bytes(device_key, compressed=True)
+        layer2 = {
+            "devicePublicKey": b64encode(device_public),
+            "activationName": name,
+            "platform": PLATFORM,
+            "deviceInfo": DEVICE_INFO,
+        }
+        temporary_key = await self._temporary_key(None)
+        layer2_request, layer2_decryptor = self._encryptor(
+            ecies.SH1_ACTIVATION_LAYER2, None, temporary_key
+        )
+        layer2_payload = layer2_request(self._json(layer2))
+        layer1 = {
+            "type": "CODE",
+            "identityAttributes": {"code": activation_code.code},
+            "customAttributes": {},
+            "activationData": layer2_payload,
+        }
+        layer1_request, layer1_decryptor = self._encryptor(
+            ecies.SH1_APPLICATION_GENERIC, None, temporary_key
+        )
+        headers = {HEADER_ENCRYPTION: self._encryption_header(None)}
+        response = await self.transport.post(
+            PATH_ACTIVATION_CREATE, self._json(layer1_request(self._json(layer1))), headers
+        )
+        layer1_answer = self._decode_json(layer1_decryptor(response.body), "activation")
+        layer2_answer = self._decode_json(
+            layer2_decryptor(layer1_answer.get("activationData")), "activation data"
+        )
+        state = await self._run_blocking(
+            lambda: _new_state(device_key, layer2_answer, pin, allow_biometry=allow_biometry)
+        )
+        await self._save(state)
+        _LOGGER.debug("Activation created")
+        status = await self.fetch_status()
+        return ActivationResult(state.activation_id, self.fingerprint, status)
+
+    async def remove_activation(self, auth: Authentication) -> None:
+        """Remove the activation on the server (2FA) and forget it here."""
+        await self.signed_post(PATH_ACTIVATION_REMOVE, URI_ID_ACTIVATION_REMOVE, {}, auth)
+        self._state = None
+        self._temporary_keys.clear()
+
+    async def validate_signature(self, auth: Authentication) -> None:
+        """Prove a signature to the server; also how a counter ahead is resynchronised."""
+        body = {"requestObject": {"reason": REASON_COUNTER_SYNCHRONIZATION}}
+        await self.signed_post(PATH_SIGNATURE_VALIDATE, URI_ID_SIGNATURE_VALIDATE, body, auth)
+
+    async def unlock_vault(self, auth: Authentication, reason: str) -> bytes:
+        """Fetch the vault key (signed and encrypted, protocol section 9)."""
+        plaintext = self._json({"reason": reason})
+        answer = await self._signed_encrypted_post(
+            PATH_VAULT_UNLOCK, URI_ID_VAULT_UNLOCK, ecies.SH1_VAULT_UNLOCK, plaintext, auth
+        )
+        try:
+            encrypted = b64decode(require_str(answer, "encryptedVaultEncryptionKey"))
+            return protection.decrypt_vault_key(self.state.transport_key, encrypted)
+        except ValueError as err:
+            raise BadResponseError("The server's vault key is malformed") from err
+
+    # -- signatures ------------------------------------------------------------
+
+    async def signed_post(
+        self, path: str, uri_id: str, body: dict[str, Any] | bytes, auth: Authentication
+    ) -> Any:
+        """POST ``body`` signed with ``auth``; return the decoded JSON answer."""
+        raw = body if isinstance(body, bytes) else self._json(body)
+        factor_keys = await self._factor_keys(auth)
+        try:
+            async with self._signing_lock:
+                header = await self._sign_and_advance("POST", uri_id, raw, factor_keys, auth)
+                response = await self.transport.post(path, raw, {HEADER_AUTHORIZATION: header})
+        except AuthenticationError as err:
+            await self._explain_auth_failure(err, auth)
+            raise
+        return response.body
+
+    async def offline_signature(
+        self, auth: Authentication, uri_id: str, data: bytes, nonce_b64: str
+    ) -> str:
+        """An offline signature (decimal, 8 digits a factor) for a QR operation."""
+        factor_keys = await self._factor_keys(auth)
+        async with self._signing_lock:
+            state = self.state
+            signed = offline_signature_data(uri_id, nonce_b64, data)
+            signature = compute_offline_signature(factor_keys, state.ctr_data, signed)
+            await self._advance_counter()
+        return signature
+
+    async def _sign_and_advance(
+        self, method: str, uri_id: str, body: bytes, factor_keys: list[bytes], auth: Authentication
+    ) -> str:
+        state = self.state
+        nonce = b64encode(secrets.token_bytes(16))
+        data = signature_base_string(method, uri_id, nonce, body, self.config.app_secret)
+        signature = compute_online_signature(
+            factor_keys, state.ctr_data, data, version=PROTOCOL_VERSION
+        )
+        await self._advance_counter()
+        return build_authorization_header(
+            version=PROTOCOL_VERSION,
+            activation_id=state.activation_id,
+            application_key=self.config.app_key,
+            nonce=nonce,
+            signature_type=auth.factor.value,
+            signature=signature,
+        )
+
+    async def _advance_counter(self) -> None:
+        state = self.state
+        await self._save(
+            state.with_counter(next_counter(state.ctr_data), next_ctr_byte(state.ctr_byte))
+        )
+
+    async def _factor_keys(self, auth: Authentication) -> list[bytes]:
+        state = self.state
+        knowledge = None
+        if auth.factor is Factor.POSSESSION_KNOWLEDGE:
+            if auth.pin is None:
+                raise InvalidPinError("This approval needs the PIN")
+            check_pin(auth.pin)
+            pin = auth.pin
+            knowledge = await self._run_blocking(
+                lambda: protection.decrypt_knowledge_key(
+                    protection.derive_pin_key(pin, state.knowledge_salt),
+                    state.encrypted_knowledge_key,
+                )
+            )
+        if auth.factor is Factor.POSSESSION_BIOMETRY and state.biometry_key is None:
+            raise InvalidStateError(
+                "Approval without a PIN is not enabled for this activation"
+            )
+        return select_factor_keys(
+            SignatureType(auth.factor.value),
+            possession=state.possession_key,
+            knowledge=knowledge,
+            biometry=state.biometry_key,
+        )
+
+    async def _explain_auth_failure(self, err: AuthenticationError, auth: Authentication) -> None:
+        """After a refused 2FA signature, learn the remaining attempts (or the block)."""
+        if auth.factor is Factor.POSSESSION:
+            return
+        try:
+            status = await self.fetch_status()
+        except MobileTokenError:
+            return
+        err.remaining_attempts = status.remaining_attempts
+        if status.status == "blocked":
+            raise ActivationBlockedError(
+                "Too many wrong PINs: the bank blocked this mobile token"
+            ) from err
+        if status.status == "removed":
+            raise ActivationRemovedError("The bank removed this mobile token") from err
+
+    # -- tokens -----------------------------------------------------------------
+
+    async def token_post(self, path: str, body: dict[str, Any]) -> Response:
+        """POST with the ``possession_universal`` token; re-create it once if refused."""
+        raw = self._json(body)
+        for attempt in range(2):
+            token_id, token_secret = await self._token(renew=attempt > 0)
+            nonce = secrets.token_bytes(16)
+            timestamp = self.clock.now_ms()
+            digest = compute_token_digest(token_secret, nonce, timestamp, version=PROTOCOL_VERSION)
+            header = build_token_header(
+                version=PROTOCOL_VERSION,
+                token_id=token_id,
+                token_digest=digest,
+                nonce=b64encode(nonce),
+                timestamp_ms=timestamp,
+            )
+            try:
+                return await self.transport.post(path, raw, {HEADER_TOKEN: header})
+            except AuthenticationError:
+                if attempt:
+                    raise
+                _LOGGER.debug("The server refused the token; creating a new one")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _token(self, *, renew: bool) -> tuple[str, bytes]:
+        async with self._token_lock:
+            state = self.state
+            if renew or state.token_id is None or state.token_secret is None:
+                await self._create_token()
+                state = self.state
+            assert state.token_id is not None and state.token_secret is not None
+            return state.token_id, state.token_secret
+
+    async def _create_token(self) -> None:
+        answer = await self._signed_encrypted_post(
+            PATH_TOKEN_CREATE,
+            URI_ID_TOKEN_CREATE,
+            ecies.SH1_TOKEN_CREATE,
+            b"{}",
+            Authentication.possession(),
+        )
+        try:
+            token_id = require_str(answer, "tokenId")
+            token_secret = b64decode(require_str(answer, "tokenSecret"), length=16)
+        except ValueError as err:
+            raise BadResponseError("The server's token is malformed") from err
+        await self._save(self.state.with_token(token_id, token_secret))
+
+    async def remove_token(self) -> None:
+        """Remove the cached token on the server and forget it."""
+        state = self.state
+        if state.token_id is None:
+            return
+        body = {"requestObject": {"tokenId": state.token_id}}
+        await self.signed_post(PATH_TOKEN_REMOVE, URI_ID_TOKEN_REMOVE, body, Authentication.possession())
+        await self._save(self.state.with_token(None, None))
+
+    # -- ECIES ------------------------------------------------------------------
+
+    async def _signed_encrypted_post(
+        self, path: str, uri_id: str, sh1: str, plaintext: bytes, auth: Authentication
+    ) -> dict[str, Any]:
+        """Encrypt-then-sign (trap 6): the signature covers the encrypted JSON body."""
+        temporary_key = await self._temporary_key(self.state.activation_id)
+        encrypt, decrypt = self._encryptor(sh1, self.state.activation_id, temporary_key)
+        body = self._json(encrypt(plaintext))
+        answer = await self.signed_post(path, uri_id, body, auth)
+        return self._decode_json(decrypt(answer), "encrypted answer")
+
+    def _encryptor(
+        self, sh1: str, activation_id: str | None, temporary_key: keystore.TemporaryKey
+    ) -> tuple[Callable[[bytes], dict[str, Any]], Callable[[Any], bytes]]:
+        """One ECIES envelope: a request encryptor and its response decryptor."""
+        if activation_id is None:
+            sh2_base = ecies.sh2_base_application(self.config.app_secret)
+        else:
+            sh2_base = ecies.sh2_base_activation(self.state.transport_key, self.config.app_secret)
+        associated = ecies.associated_data(
+            PROTOCOL_VERSION, self.config.app_key, activation_id, temporary_key.key_id
+        )
+        encryptor = ecies.EciesEncryptor(
+            temporary_key.public_key, sh1, sh2_base, associated, version=PROTOCOL_VERSION
+        )
+        decryptors: list[ecies.EciesResponseDecryptor] = []
+
+        def encrypt(plaintext: bytes) -> dict[str, Any]:
+            payload, decryptor = encryptor.encrypt_request(
+                plaintext, timestamp_ms=self.clock.now_ms(), temporary_key_id=temporary_key.key_id
+            )
+            decryptors.append(decryptor)
+            return payload
+
+        def decrypt(payload: Any) -> bytes:
+            if not decryptors:
+                raise InvalidStateError("No request was encrypted in this envelope")
+            if not isinstance(payload, dict):
+                raise BadResponseError("The server's encrypted answer is not a JSON object")
+            return decryptors[-1].decrypt_response(payload)
+
+        return encrypt, decrypt
+
+    def _encryption_header(self, activation_id: str | None) -> str:
+        return ecies.build_encryption_header(PROTOCOL_VERSION, self.config.app_key, activation_id)
+
+    async def _temporary_key(self, activation_id: str | None) -> keystore.TemporaryKey:
+        """A temporary ECIES key of the scope, fetched once and reused until near expiry."""
+        cached = self._temporary_keys.get(activation_id)
+        if cached is not None and cached.expires_at_ms - TEMPORARY_KEY_MARGIN_MS > self.clock.now_ms():
+            return cached
+        app_secret_raw = b64decode(self.config.app_secret)
+        if activation_id is None:
+            jwt_key = keystore.application_jwt_key(app_secret_raw)
+            signer = self.config.master_public_key
+        else:
+            jwt_key = keystore.activation_jwt_key(self.state.transport_key, app_secret_raw)
+            signer = self.state.server_public_key
+        challenge = b64encode(secrets.token_bytes(18))
+        jwt = keystore.build_request_jwt(self.config.app_key, jwt_key, activation_id, challenge)
+        response = await self.transport.post(
+            PATH_KEYSTORE_CREATE, self._json({"requestObject": {"jwt": jwt}})
+        )
+        answer = require_dict(response_object(response.body), "temporary key")
+        key = keystore.verify_response_jwt(
+            require_str(answer, "jwt"),
+            signer,
+            challenge=challenge,
+            app_key=self.config.app_key,
+            activation_id=activation_id,
+        )
+        self.clock.update(key.issued_at_ms, sent_ms=response.sent_ms, received_ms=response.received_ms)
+        self._temporary_keys[activation_id] = key
+        return key
+
+    # -- helpers -----------------------------------------------------------------
+
+    @staticmethod
+    def _json(value: Any) -> bytes:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+    @staticmethod
+    def _decode_json(raw: bytes, what: str) -> dict[str, Any]:
+        try:
+            value = json.loads(raw)
+        except (UnicodeDecodeError, ValueError) as err:
+            raise BadResponseError(f"The server's {what} is not JSON") from err
+        return require_dict(value, what)
+
+
+def _new_state(
+    device_key: Any, answer: dict[str, Any], pin: str, *, allow_biometry: bool
+) -> ActivationState:
+    """Derive and protect the activation's keys (runs off the event loop: PBKDF2)."""
+    activation_id = require_str(answer, "activationId")
+    try:
+        server_public = b64decode(require_str(answer, "serverPublicKey"))
+        ctr_data = b64decode(require_str(answer, "ctrData"), length=16)
+        server_key = load_public_key(server_public)
+    except ValueError as err:
+        raise BadResponseError("The server's activation data is malformed") from err
+    keys = derive_keys(master_secret(device_key, server_key))
+    salt = secrets.token_bytes(protection.SALT_SIZE)
+    pin_key = protection.derive_pin_key(pin, salt)
+    return ActivationState(
+        activation_id=activation_id,
+        server_public_key=public_key_bytes(server_key),
+        device_public_key=public_key_bytes(device_key),
+        encrypted_device_private_key=protection.encrypt_device_private_key(
+            keys.vault, private_key_bytes(device_key)
+        ),
+        possession_key=keys.possession,
+        encrypted_knowledge_key=protection.encrypt_knowledge_key(pin_key, keys.knowledge),
+        knowledge_salt=salt,
+        transport_key=keys.transport,
+        ctr_data=ctr_data,
+        biometry_key=keys.biometry if allow_biometry else None,
+    )

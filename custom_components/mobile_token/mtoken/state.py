@@ -1,0 +1,108 @@
+"""What an activation leaves on the device, and how it is written down.
+
+The session owns one ``ActivationState``; nothing else holds keys or the
+counter. The state serialises to a versioned, JSON-safe dict so a caller can
+keep it wherever its platform keeps secrets (a private Home Assistant store,
+a 0600 file for the command-line client).
+
+What is stored follows protocol section 3: the knowledge key only encrypted
+under a PIN-derived key (no check value, so only the server can tell a wrong
+PIN), the device private key only under the vault key, the biometry key only
+when the user opted in to approvals without a PIN.
+"""
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Self
+
+from .encoding import b64decode, b64encode
+from .errors import InvalidStateError
+
+STATE_VERSION = 1
+
+_BYTES_FIELDS = {
+    "server_public_key": "serverPublicKey",
+    "device_public_key": "devicePublicKey",
+    "encrypted_device_private_key": "encryptedDevicePrivateKey",
+    "possession_key": "possessionKey",
+    "encrypted_knowledge_key": "encryptedKnowledgeKey",
+    "knowledge_salt": "knowledgeSalt",
+    "transport_key": "transportKey",
+    "ctr_data": "ctrData",
+}
+_OPTIONAL_BYTES_FIELDS = {
+    "biometry_key": "biometryKey",
+    "token_secret": "tokenSecret",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationState:
+    """Keys and counter of one activation; immutable, replaced on every change."""
+
+    activation_id: str
+    server_public_key: bytes
+    device_public_key: bytes
+    encrypted_device_private_key: bytes
+    possession_key: bytes
+    encrypted_knowledge_key: bytes
+    knowledge_salt: bytes
+    transport_key: bytes
+    ctr_data: bytes
+    ctr_byte: int = 0
+    biometry_key: bytes | None = None
+    token_id: str | None = None
+    token_secret: bytes | None = field(default=None)
+
+    @property
+    def has_biometry_key(self) -> bool:
+        """True when the user allowed approvals without a PIN."""
+        return self.biometry_key is not None
+
+    @property
+    def has_token(self) -> bool:
+        """True when a ``possession_universal`` token is cached."""
+        return self.token_id is not None and self.token_secret is not None
+
+    def with_counter(self, ctr_data: bytes, ctr_byte: int) -> "ActivationState":
+        """The state after the counter moved."""
+        return replace(self, ctr_data=ctr_data, ctr_byte=ctr_byte % 256)
+
+    def with_token(self, token_id: str | None, token_secret: bytes | None) -> "ActivationState":
+        """The state with a new (or no) cached token."""
+        return replace(self, token_id=token_id, token_secret=token_secret)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A versioned, JSON-safe form (Base64 for bytes)."""
+        data: dict[str, Any] = {
+            "version": STATE_VERSION,
+            "activationId": self.activation_id,
+            "ctrByte": self.ctr_byte,
+            "tokenId": self.token_id,
+        }
+        for attr, key in (_BYTES_FIELDS | _OPTIONAL_BYTES_FIELDS).items():
+            value = getattr(self, attr)
+            data[key] = None if value is None else b64encode(value)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Read what ``to_dict`` wrote; refuse anything else with a clear error."""
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            raise InvalidStateError("The stored activation is missing or of an unknown version")
+        try:
+            values: dict[str, Any] = {
+                attr: b64decode(data[key]) for attr, key in _BYTES_FIELDS.items()
+            }
+            for attr, key in _OPTIONAL_BYTES_FIELDS.items():
+                raw = data.get(key)
+                values[attr] = None if raw is None else b64decode(raw)
+            activation_id = data["activationId"]
+            ctr_byte = data["ctrByte"]
+            token_id = data.get("tokenId")
+        except (KeyError, ValueError, TypeError) as err:
+            raise InvalidStateError("The stored activation is damaged") from err
+        if not isinstance(activation_id, str) or not isinstance(ctr_byte, int):
+            raise InvalidStateError("The stored activation is damaged")
+        if token_id is not None and not isinstance(token_id, str):
+            raise InvalidStateError("The stored activation is damaged")
+        return cls(activation_id=activation_id, ctr_byte=ctr_byte, token_id=token_id, **values)
