@@ -189,7 +189,7 @@ def _put(out: JsonDict, key: str, value: Any) -> None:
         out[key] = value
 
 
-# --- attributes ------------------------------------------------------------------------
+# --- attributes -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -461,7 +461,7 @@ def _parse_attributes(value: Any) -> tuple[Attribute, ...]:
     return tuple(parse_attribute(item) for item in value) if isinstance(value, list) else ()
 
 
-# --- screens ---------------------------------------------------------------------------
+# --- screens --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -592,7 +592,7 @@ def _parse_post_approval_screen(obj: Mapping[str, Any]) -> PostApprovalScreen:
     return GenericPostApprovalScreen(type_, heading, message, obj.get("payload"))
 
 
-# --- the operation -----------------------------------------------------------------------
+# --- the operation --------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
