@@ -1,0 +1,138 @@
+/**
+ * The card alone in a real browser, against the mock connection of mock-hass.js:
+ * every attribute type, the pre-approval screens, the PIN pad with a wrong PIN,
+ * rejection with a reason, the results, light and dark themes, a phone viewport
+ * and Czech. Screenshots go to artifacts/harness-*.png.
+ */
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize } from "node:path";
+import { PHONE_VIEWPORT, PROJECT_ROOT, assert, launchBrowser, screenshot } from "./browser.mjs";
+
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript" };
+
+function serveProject() {
+  const server = createServer(async (request, response) => {
+    const path = normalize(decodeURIComponent(new URL(request.url, "http://x").pathname));
+    if (path.includes("..")) return response.writeHead(403).end();
+    try {
+      const body = await readFile(join(PROJECT_ROOT, path));
+      response.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" }).end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+async function openHarness(context, base, query, viewport) {
+  const page = await context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error));
+  await page.goto(`${base}/tests/e2e/harness.html?${query}`);
+  page.errors = errors;
+  return page;
+}
+
+const card = (page) => page.locator("mobile-token-card");
+const item = (page, id) => page.locator(`mobile-token-card [data-key="op:${id}"]`);
+
+async function checkList(page) {
+  await page.getByText("Payment approval").waitFor();
+  const text = (await card(page).locator(".list").innerText()).replace(/\s+/g, " ");
+  for (const expected of ["2 365,50 Kč", "238400856/0300", "Utility Bill Payment", "Be careful", "Scan the QR code", "Expires in"]) {
+    assert(text.includes(expected), `list shows ${expected} in ${text}`);
+  }
+}
+
+async function checkWrongPinThenApprove(page) {
+  const payment = item(page, "op-payment");
+  await payment.getByRole("button", { name: "Approve", exact: true }).click();
+  await payment.getByText("Enter your PIN").waitFor();
+  assert(await payment.getByRole("button", { name: "Approve without PIN" }).isVisible(), "biometry offered");
+  for (const digit of "9999") await payment.locator(`[data-digit="${digit}"]`).click();
+  assert((await payment.locator(".dot.filled").count()) === 4, "four masked digits");
+  await payment.getByRole("button", { name: "Confirm" }).click();
+  await payment.getByText("Attempts left: 4").waitFor();
+  await screenshot(card(page), "harness-wrong-pin");
+  for (const digit of "1234") await page.keyboard.press(digit);
+  await page.keyboard.press("Enter");
+  await page.getByText("Operation approved").waitFor();
+  await page.getByText("The payment was sent.").waitFor();
+  await page.getByText("Back to the e-shop").waitFor();
+  await screenshot(card(page), "harness-approved-redirect");
+  await page.getByRole("button", { name: "Done" }).click();
+}
+
+async function checkWarningSliderAndReject(page) {
+  const warning = item(page, "op-card");
+  const slider = warning.locator('input[type="range"]');
+  await slider.fill("100");
+  await warning.getByText("e-Shop Ltd.").waitFor();
+  const buttons = await warning.locator(".buttons button").allInnerTexts();
+  assert(buttons.join("|") === "Approve|Reject", `flipButtons puts Approve first, got ${buttons}`);
+  await screenshot(card(page), "harness-warning-detail");
+  await warning.getByRole("button", { name: "Reject", exact: true }).click();
+  await warning.getByText("Why do you reject it?").waitFor();
+  await warning.getByLabel("Custom reason").check();
+  await warning.locator("input.custom-reason").fill("possible_fraud");
+  await screenshot(card(page), "harness-reject-reason");
+  await warning.getByRole("button", { name: "Reject operation" }).click();
+  await page.getByText("Operation rejected").waitFor();
+  const sent = page.evaluate(() => window.mockHass.connection.calls.find((call) => call.type === "mobile_token/reject"));
+  assert((await sent).reason === "POSSIBLE_FRAUD", "custom reason sent upper-cased");
+}
+
+async function checkProximity(page) {
+  const login = item(page, "op-login");
+  await login.getByRole("button", { name: "Continue" }).click();
+  await login.getByText("Enter the code from the bank's QR code first.").waitFor();
+  await login.locator("input[type=text]").fill("12345678");
+  await login.getByRole("button", { name: "Continue" }).click();
+  await login.getByRole("button", { name: "Approve", exact: true }).click();
+  await page.getByText("Operation approved").waitFor();
+  const sent = await page.evaluate(() => window.mockHass.connection.calls.find((call) => call.operation_id === "op-login"));
+  assert(sent.totp === "12345678" && !sent.pin && !sent.factor, "1FA approval with the TOTP only");
+}
+
+async function main() {
+  const server = await serveProject();
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const browser = await launchBrowser();
+  try {
+    const page = await openHarness(browser.context, base, "theme=light");
+    await checkList(page);
+    await screenshot(card(page), "harness-light");
+    await checkWrongPinThenApprove(page);
+    await checkWarningSliderAndReject(page);
+    await checkProximity(page);
+    assert(page.errors.length === 0, `no page errors: ${page.errors}`);
+
+    const dark = await openHarness(browser.context, base, "theme=dark&editor=1");
+    await checkList(dark);
+    await screenshot(dark, "harness-dark");
+
+    const phone = await openHarness(browser.context, base, "theme=light&lang=cs", PHONE_VIEWPORT);
+    await phone.getByText("Potvrzení platby".slice(0, 0) || "Vyprší za").first().waitFor();
+    await screenshot(phone, "harness-phone-cs");
+    const pad = item(phone, "op-payment");
+    await pad.getByRole("button", { name: "Potvrdit", exact: true }).click();
+    await pad.getByText("Zadejte PIN").waitFor();
+    await screenshot(phone, "harness-phone-pin");
+
+    const empty = await openHarness(browser.context, base, "scenario=empty");
+    await empty.getByText("No operations waiting").waitFor();
+    await screenshot(card(empty), "harness-empty");
+
+    const failing = await openHarness(browser.context, base, "scenario=error&theme=dark");
+    await failing.getByText("Cannot load operations").waitFor();
+    await screenshot(card(failing), "harness-error");
+    console.log("harness: all checks passed");
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+await main();
