@@ -110,6 +110,7 @@ def test_deeplink_in_a_qr_code() -> None:
         jwt({"oid": OPERATION_ID, "potp": 14357458}),
         jwt({"oid": OPERATION_ID, "totp": ["1"]}),
         f"{HEADER}.{base64.b64encode(b'[' * 100_000).decode()}",
+        "http://[::1",
     ],
 )
 def test_not_a_qr_code(text: str) -> None:
