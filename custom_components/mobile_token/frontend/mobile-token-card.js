@@ -21,6 +21,7 @@ export const MAX_PIN_LENGTH = 16;
 export const REJECT_REASONS = ["UNEXPECTED_OPERATION", "INCORRECT_DATA", "UNKNOWN"];
 const CUSTOM_REASON = "CUSTOM";
 const TICK_MS = 1000;
+const RETRY_MS = 10000;
 const TOTP_PATTERN = /^\d{6,10}$/;
 // Errors that end the operation for good: show its failure result, not a retry.
 const FINAL_ERRORS = new Set([
@@ -87,7 +88,11 @@ export const STRINGS = {
     error_factor_not_allowed: "This way of approving is not allowed for this operation.",
     error_biometry_not_enabled: "Approving without PIN is not enabled for this token.",
     error_proximity_required: "Enter the code from the bank's QR code first.",
-    error_invalid_proximity_code: "The QR code does not belong to this operation.",
+    error_invalid_pac: "The QR code does not belong to this operation.",
+    error_block_risk: "This is your last attempt: a wrong PIN blocks the token. Type the PIN again to try it.",
+    error_activation_removed: "The token was removed at the bank. Activate it again in the integration.",
+    error_authentication_failed: "The bank refused the approval.",
+    server_unavailable: "The bank's server is not answering; this is the last known list.",
     error_entry_not_found: "This Mobile token activation does not exist.",
     error_entry_not_loaded: "This Mobile token activation is not loaded.",
   },
@@ -147,7 +152,11 @@ export const STRINGS = {
     error_factor_not_allowed: "Tento způsob potvrzení není pro operaci povolen.",
     error_biometry_not_enabled: "Potvrzení bez PINu není pro tento token zapnuté.",
     error_proximity_required: "Nejprve zadejte kód z QR kódu banky.",
-    error_invalid_proximity_code: "QR kód nepatří k této operaci.",
+    error_invalid_pac: "QR kód nepatří k této operaci.",
+    error_block_risk: "Toto je poslední pokus: chybný PIN token zablokuje. Pro pokus zadejte PIN znovu.",
+    error_activation_removed: "Token byl v bance odstraněn. Aktivujte ho v integraci znovu.",
+    error_authentication_failed: "Banka potvrzení odmítla.",
+    server_unavailable: "Server banky neodpovídá; zobrazuje se poslední známý seznam.",
     error_entry_not_found: "Tato aktivace mobilního tokenu neexistuje.",
     error_entry_not_loaded: "Tato aktivace mobilního tokenu není načtená.",
   },
@@ -275,10 +284,12 @@ export function approvalMode(operation) {
 }
 
 /** The websocket approve message for one operation. */
-export function approveMessage(entryId, operationId, { pin, factor, proximity } = {}) {
+export function approveMessage(entryId, operationId, { pin, factor, proximity, acceptBlockRisk } = {}) {
   const message = { type: WS_APPROVE, entry_id: entryId, operation_id: operationId };
   if (pin) message.pin = pin;
   else if (factor) message.factor = factor;
+  // Only after the integration warned that this PIN attempt is the last one.
+  if (pin && acceptBlockRisk) message.accept_block_risk = true;
   return { ...message, ...(proximity ?? {}) };
 }
 
@@ -638,7 +649,7 @@ pre.generic { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.8em; 
 const BaseElement = globalThis.HTMLElement ?? class {};
 
 function newUiState() {
-  return { view: "detail", preDone: false, pin: "", proximity: "", reason: REJECT_REASONS[0], customReason: "", error: null, remaining: null, busyText: "" };
+  return { view: "detail", preDone: false, pin: "", proximity: "", reason: REJECT_REASONS[0], customReason: "", error: null, remaining: null, busyText: "", acceptBlockRisk: false };
 }
 
 export class MobileTokenCard extends BaseElement {
@@ -657,6 +668,8 @@ export class MobileTokenCard extends BaseElement {
     this._subscribing = false;
     this._timer = null;
     this._language = "en";
+    this._available = true;
+    this._retryTimer = null;
   }
 
   static getConfigElement() {
@@ -706,6 +719,7 @@ export class MobileTokenCard extends BaseElement {
 
   disconnectedCallback() {
     clearInterval(this._timer);
+    clearTimeout(this._retryTimer);
     this._timer = null;
     this._dropSubscription();
   }
@@ -737,10 +751,18 @@ export class MobileTokenCard extends BaseElement {
     } catch (error) {
       this._status = "error";
       this._loadError = errorText(this._language, error);
+      if (errorCode(error) === "entry_not_loaded") this._scheduleRetry();
     } finally {
       this._subscribing = false;
       this._render();
     }
+  }
+
+  _scheduleRetry() {
+    clearTimeout(this._retryTimer);
+    this._retryTimer = setTimeout(() => {
+      if (this.isConnected && this._status === "error") this._resubscribe();
+    }, RETRY_MS);
   }
 
   _dropSubscription() {
@@ -758,6 +780,16 @@ export class MobileTokenCard extends BaseElement {
 
   _onUpdate(entryId, event) {
     if (entryId !== this._entryId) return;
+    if (event?.loaded === false) {
+      // The entry was unloaded or reloaded: its coordinator is gone, subscribe again.
+      this._dropSubscription();
+      this._status = "error";
+      this._loadError = localize(this._language, "error_entry_not_loaded");
+      this._scheduleRetry();
+      this._render();
+      return;
+    }
+    this._available = event?.available !== false;
     this._operations = Array.isArray(event?.operations) ? event.operations : [];
     this._allowBiometry = Boolean(event?.allowBiometry);
     this._status = "ready";
@@ -856,7 +888,8 @@ export class MobileTokenCard extends BaseElement {
 
   _submitPin(operationId) {
     const pin = this._state(operationId).pin;
-    if (pin.length >= MIN_PIN_LENGTH) this._approve(operationId, { pin });
+    const state = this._state(operationId);
+    if (pin.length >= MIN_PIN_LENGTH) this._approve(operationId, { pin, acceptBlockRisk: state.acceptBlockRisk });
   }
 
   async _approve(operationId, credentials) {
@@ -910,7 +943,8 @@ export class MobileTokenCard extends BaseElement {
       view: pinView ? "pin" : previousView === "reject" ? "reject" : "detail",
       error: message,
       remaining: code === "wrong_pin" ? remainingAttempts(error) : null,
-      preDone: code === "invalid_proximity_code" ? false : this._state(operation.id).preDone,
+      acceptBlockRisk: code === "block_risk",
+      preDone: code === "invalid_pac" ? false : this._state(operation.id).preDone,
     });
   }
 
@@ -942,6 +976,9 @@ export class MobileTokenCard extends BaseElement {
         html: `<div class="state error-state" role="alert">${esc(localize(language, "load_failed", { message: this._loadError }))}<div class="buttons single">${button("retry", "", localize(language, "retry"))}</div></div>`,
       });
     } else {
+      if (!this._available) {
+        blocks.push({ key: "unavailable", bare: true, html: `<div class="error" role="status">${esc(localize(language, "server_unavailable"))}</div>` });
+      }
       const visible = this._operations.filter((operation) => !this._results.has(operation.id));
       for (const operation of visible) {
         blocks.push({ key: `op:${operation.id}`, html: renderOperation(operation, this._state(operation.id), language, now) });

@@ -1,0 +1,253 @@
+"""Websocket commands of the dashboard card.
+
+The card approves with a PIN. Action data is visible on the event bus and in
+automation traces, so the PIN travels only through these commands, which
+hand it straight to the coordinator. The permission rule, the factor choice
+and the error translation are the coordinator's, shared with the actions.
+
+- ``mobile_token/subscribe`` {entry_id}: a result, then an event with the
+  full pending list at once and after every change.
+- ``mobile_token/approve`` {entry_id, operation_id, pin | factor, pac | totp,
+  accept_block_risk}, ``mobile_token/reject`` {entry_id, operation_id, reason}.
+
+Errors are sent with the translation key as the code, the English message,
+and the translation placeholders (``remaining_attempts`` after a wrong PIN).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+import voluptuous as vol
+from homeassistant.components import websocket_api
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+
+from .const import DOMAIN
+from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
+from .errors import validation_error
+from .mtoken.model import Operation
+from .mtoken.session import Factor
+from .permissions import async_check_user_allowed
+from .services import get_config_entry
+
+WS_SUBSCRIBE: Final = f"{DOMAIN}/subscribe"
+WS_APPROVE: Final = f"{DOMAIN}/approve"
+WS_REJECT: Final = f"{DOMAIN}/reject"
+
+ATTR_ENTRY_ID: Final = "entry_id"
+ATTR_OPERATION_ID: Final = "operation_id"
+ATTR_PIN: Final = "pin"
+ATTR_FACTOR: Final = "factor"
+ATTR_PAC: Final = "pac"
+ATTR_TOTP: Final = "totp"
+ATTR_REASON: Final = "reason"
+ATTR_ACCEPT_BLOCK_RISK: Final = "accept_block_risk"
+
+# The PIN is checked here, not by the schema: a schema error is logged with the value it refused.
+PIN_PATTERN: Final = re.compile(r"\d{4,64}")
+MAX_REASON_LENGTH: Final = 32
+UNKNOWN_ERROR: Final = "unknown_error"
+
+# Live subscriptions per entry, told when the entry unloads (its coordinator then stops updating).
+DATA_UNLOAD_LISTENERS: Final = f"{DOMAIN}_websocket_unload_listeners"
+
+
+@callback
+def async_setup_websocket_api(hass: HomeAssistant) -> None:
+    """Register the card's commands (once, from ``async_setup``)."""
+    websocket_api.async_register_command(hass, websocket_subscribe)
+    websocket_api.async_register_command(hass, websocket_approve)
+    websocket_api.async_register_command(hass, websocket_reject)
+
+
+def operation_payload(operation: Operation, coordinator: MobileTokenCoordinator) -> dict[str, Any]:
+    """Return the wire-format operation plus what the card needs to choose its screens."""
+    return {
+        **operation.to_dict(),
+        "requiresPin": operation.allows(Factor.POSSESSION_KNOWLEDGE),
+        "allowsBiometry": coordinator.allow_biometry
+        and operation.allows(Factor.POSSESSION_BIOMETRY),
+        "requiresProximity": operation.requires_proximity_check,
+    }
+
+
+def pending_payload(coordinator: MobileTokenCoordinator) -> dict[str, Any]:
+    """One subscription event: every pending operation and the entry's biometry opt-in."""
+    return {
+        "operations": [operation_payload(op, coordinator) for op in coordinator.data or []],
+        "allowBiometry": coordinator.allow_biometry,
+        "available": coordinator.last_update_success,
+        "loaded": True,
+    }
+
+
+def _send_error(
+    connection: websocket_api.ActiveConnection, msg_id: int, err: HomeAssistantError
+) -> None:
+    """Send the translation key as the code, so the card can show its own translation."""
+    connection.send_error(
+        msg_id,
+        err.translation_key or UNKNOWN_ERROR,
+        str(err),
+        translation_key=err.translation_key,
+        translation_domain=err.translation_domain,
+        translation_placeholders=err.translation_placeholders,
+    )
+
+
+async def _allowed_entry(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, entry_id: str
+) -> MobileTokenConfigEntry:
+    """Return the loaded entry if this user may use it (same rule as the actions)."""
+    entry = get_config_entry(hass, entry_id)
+    await async_check_user_allowed(hass, entry, connection.user.id)
+    return entry
+
+
+@callback
+def _async_track_unload(
+    hass: HomeAssistant, entry: MobileTokenConfigEntry, listener: CALLBACK_TYPE
+) -> CALLBACK_TYPE:
+    """Call ``listener`` when the entry unloads; return the callback that forgets it."""
+    registry: dict[str, set[CALLBACK_TYPE]] = hass.data.setdefault(DATA_UNLOAD_LISTENERS, {})
+    if entry.entry_id not in registry:
+        registry[entry.entry_id] = set()
+
+        @callback
+        def _unloaded() -> None:
+            for unloaded in registry.pop(entry.entry_id, set()):
+                unloaded()
+
+        entry.async_on_unload(_unloaded)
+    listeners = registry[entry.entry_id]
+    listeners.add(listener)
+    return lambda: listeners.discard(listener)
+
+
+@websocket_api.websocket_command(
+    {vol.Required("type"): WS_SUBSCRIBE, vol.Required(ATTR_ENTRY_ID): str}
+)
+@websocket_api.async_response
+async def websocket_subscribe(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Send the pending operations now and after every change of the list."""
+    msg_id: int = msg["id"]
+    try:
+        entry = await _allowed_entry(hass, connection, msg[ATTR_ENTRY_ID])
+    except HomeAssistantError as err:
+        _send_error(connection, msg_id, err)
+        return
+    coordinator = entry.runtime_data.coordinator
+
+    @callback
+    def _forward() -> None:
+        connection.send_event(msg_id, pending_payload(coordinator))
+
+    @callback
+    def _unloaded() -> None:
+        remove_listener()
+        connection.send_event(msg_id, {"operations": [], "allowBiometry": False, "loaded": False})
+
+    remove_listener = coordinator.async_add_listener(_forward)
+    forget_unload = _async_track_unload(hass, entry, _unloaded)
+
+    @callback
+    def _unsubscribe() -> None:
+        remove_listener()
+        forget_unload()
+
+    connection.subscriptions[msg_id] = _unsubscribe
+    connection.send_result(msg_id)
+    _forward()
+
+
+async def _run_action(
+    hass: HomeAssistant,
+    connection: websocket_api.ActiveConnection,
+    msg: dict[str, Any],
+    action: Callable[[MobileTokenCoordinator], Awaitable[Operation]],
+    status: str,
+) -> None:
+    """Run an approve or reject and answer with the outcome or the translated error."""
+    try:
+        entry = get_config_entry(hass, msg[ATTR_ENTRY_ID])
+        operation = await action(entry.runtime_data.coordinator)
+    except HomeAssistantError as err:
+        _send_error(connection, msg["id"], err)
+        return
+    connection.send_result(msg["id"], {"id": operation.id, "status": status})
+
+
+def _check_pin(msg: dict[str, Any]) -> None:
+    """Refuse a PIN that is not a string of digits, without echoing it."""
+    pin = msg.get(ATTR_PIN)
+    if pin is not None and not (isinstance(pin, str) and PIN_PATTERN.fullmatch(pin)):
+        raise validation_error("pin_too_short")
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): WS_APPROVE,
+        vol.Required(ATTR_ENTRY_ID): str,
+        vol.Required(ATTR_OPERATION_ID): str,
+        # Any value: a schema error would log the PIN it refused (checked in the handler).
+        vol.Optional(ATTR_PIN): object,
+        vol.Optional(ATTR_FACTOR): vol.In([factor.value for factor in Factor]),
+        vol.Optional(ATTR_PAC): str,
+        vol.Optional(ATTR_TOTP): str,
+        vol.Optional(ATTR_ACCEPT_BLOCK_RISK, default=False): bool,
+    }
+)
+@websocket_api.async_response
+async def websocket_approve(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Approve a pending operation with the PIN typed into the card, or another factor."""
+    try:
+        _check_pin(msg)
+    except HomeAssistantError as err:
+        _send_error(connection, msg["id"], err)
+        return
+    await _run_action(
+        hass,
+        connection,
+        msg,
+        lambda coordinator: coordinator.approve_operation(
+            msg[ATTR_OPERATION_ID],
+            pin=msg.get(ATTR_PIN),
+            factor=msg.get(ATTR_FACTOR),
+            pac=msg.get(ATTR_PAC),
+            totp=msg.get(ATTR_TOTP),
+            user_id=connection.user.id,
+            accept_block_risk=msg[ATTR_ACCEPT_BLOCK_RISK],
+        ),
+        "APPROVED",
+    )
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): WS_REJECT,
+        vol.Required(ATTR_ENTRY_ID): str,
+        vol.Required(ATTR_OPERATION_ID): str,
+        vol.Required(ATTR_REASON): vol.All(str, vol.Length(min=1, max=MAX_REASON_LENGTH)),
+    }
+)
+@websocket_api.async_response
+async def websocket_reject(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Reject a pending operation with the reason chosen in the card."""
+    await _run_action(
+        hass,
+        connection,
+        msg,
+        lambda coordinator: coordinator.reject_operation(
+            msg[ATTR_OPERATION_ID], msg[ATTR_REASON], user_id=connection.user.id
+        ),
+        "REJECTED",
+    )
