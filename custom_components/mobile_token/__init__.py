@@ -1,0 +1,87 @@
+"""Home Assistant as a PowerAuth mobile token."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .const import (
+    CONF_ACTIVATION_ID,
+    CONF_APP_CONFIG,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+    DOMAIN,
+    ISSUE_ACTIVATION_BLOCKED,
+    ISSUE_ACTIVATION_REMOVED,
+    ISSUE_REMOVE_IN_BANK_APP,
+    PLATFORMS,
+)
+from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator, MobileTokenData, language
+from .mtoken.app_config import parse_config_string
+from .mtoken.errors import InvalidStateError
+from .mtoken.operations import MobileTokenClient
+from .mtoken.session import PowerAuthSession
+from .mtoken.state import ActivationState
+from .services import async_setup_services
+from .store import ActivationStore
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) -> bool:
+    """Load the activation from its private store and start polling."""
+    store = ActivationStore(hass, entry.data[CONF_ACTIVATION_ID])
+    try:
+        state = ActivationState.from_dict(await store.async_load())
+    except InvalidStateError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="activation_missing"
+        ) from err
+    verify_ssl: bool = entry.data[CONF_VERIFY_SSL]
+    session = PowerAuthSession(
+        async_get_clientsession(hass, verify_ssl=verify_ssl),
+        entry.data[CONF_URL],
+        parse_config_string(entry.data[CONF_APP_CONFIG]),
+        state=state,
+        persist=store.async_save,
+        language=language(hass, entry.options),
+        verify_ssl=verify_ssl,
+        run_blocking=hass.async_add_executor_job,
+    )
+    coordinator = MobileTokenCoordinator(hass, entry, session, MobileTokenClient(session))
+    await coordinator.async_config_entry_first_refresh()
+    for issue in (ISSUE_ACTIVATION_BLOCKED, ISSUE_ACTIVATION_REMOVED):
+        ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
+    entry.runtime_data = MobileTokenData(coordinator)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) -> bool:
+    """Stop polling and unload the entities."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) -> None:
+    """Delete the activation secrets and remind the user to remove the device at the bank."""
+    await ActivationStore(hass, entry.data[CONF_ACTIVATION_ID]).async_remove()
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"{ISSUE_REMOVE_IN_BANK_APP}_{entry.entry_id}",
+        is_fixable=True,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_REMOVE_IN_BANK_APP,
+        translation_placeholders={"name": entry.title},
+    )

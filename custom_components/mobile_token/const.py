@@ -1,0 +1,87 @@
+"""Constants of the Mobile Token integration."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Final
+
+from homeassistant.const import Platform
+
+DOMAIN: Final = "mobile_token"
+LOGGER = logging.getLogger(__package__)
+
+PLATFORMS: Final = [Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
+
+# Config entry data (static, no secrets).
+CONF_URL: Final = "url"
+CONF_APP_CONFIG: Final = "app_config"
+CONF_APP_VALUES: Final = "app_values"
+CONF_APP_KEY: Final = "app_key"
+CONF_APP_SECRET: Final = "app_secret"  # noqa: S105 (a field name)
+CONF_MASTER_PUBLIC_KEY: Final = "master_public_key"
+CONF_VERIFY_SSL: Final = "verify_ssl"
+CONF_NAME: Final = "name"
+CONF_ALLOW_BIOMETRY: Final = "allow_biometry"
+CONF_ACTIVATION_ID: Final = "activation_id"
+
+# Activation form fields (never stored).
+CONF_ACTIVATION_CODE: Final = "activation_code"
+CONF_PIN: Final = "pin"
+CONF_PIN_CONFIRM: Final = "pin_confirm"
+
+# Options.
+CONF_SCAN_INTERVAL: Final = "scan_interval"
+CONF_LANGUAGE: Final = "language"
+CONF_ALLOWED_USERS: Final = "allowed_users"
+
+# Polling as the mobile SDK does it: 7 s by default, never below 5 s.
+DEFAULT_SCAN_INTERVAL: Final = 7
+MIN_SCAN_INTERVAL: Final = 5
+MAX_SCAN_INTERVAL: Final = 3600
+STATUS_CHECK_INTERVAL: Final = timedelta(minutes=5)
+DEFAULT_ACTIVATION_NAME: Final = "Home Assistant"
+
+# Bus event for notifications and automations.
+EVENT_OPERATION_ADDED: Final = "mobile_token_operation_added"
+
+# Event entity event types.
+EVENT_ADDED: Final = "added"
+EVENT_REMOVED: Final = "removed"
+EVENT_APPROVED: Final = "approved"
+EVENT_REJECTED: Final = "rejected"
+EVENT_FAILED: Final = "failed"
+EVENT_EXPIRED: Final = "expired"
+EVENT_TYPES: Final = [
+    EVENT_ADDED,
+    EVENT_REMOVED,
+    EVENT_APPROVED,
+    EVENT_REJECTED,
+    EVENT_FAILED,
+    EVENT_EXPIRED,
+]
+
+# Activation statuses shown by the activation status sensor.
+STATUS_ACTIVE: Final = "active"
+STATUS_PENDING_COMMIT: Final = "pending_commit"
+STATUS_BLOCKED: Final = "blocked"
+STATUS_REMOVED: Final = "removed"
+STATUS_CREATED: Final = "created"
+ACTIVATION_STATUSES: Final = [STATUS_ACTIVE, STATUS_PENDING_COMMIT, STATUS_BLOCKED, STATUS_REMOVED]
+
+# Repair issue ids (suffixed with the entry id).
+ISSUE_ACTIVATION_BLOCKED: Final = "activation_blocked"
+ISSUE_ACTIVATION_REMOVED: Final = "activation_removed"
+
+# Service call fields.
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_OPERATION_ID: Final = "operation_id"
+ATTR_PIN: Final = "pin"
+ATTR_FACTOR: Final = "factor"
+ATTR_PAC: Final = "pac"
+ATTR_TOTP: Final = "totp"
+ATTR_REASON: Final = "reason"
+ATTR_QR: Final = "qr"
+ATTR_URI_ID: Final = "uri_id"
+ATTR_USER_ID: Final = "user_id"
+ISSUE_REMOVE_IN_BANK_APP: Final = "remove_in_bank_app"

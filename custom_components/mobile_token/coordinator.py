@@ -1,0 +1,462 @@
+"""Polling of the pending operations, and everything a user does with them.
+
+The coordinator is the one way in for actions and the dashboard card alike:
+approving, rejecting, claiming and signing all go through its methods, which
+check the caller, choose the factor, map library errors to translated errors
+and report the outcome as events.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .const import (
+    CONF_LANGUAGE,
+    CONF_SCAN_INTERVAL,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    EVENT_ADDED,
+    EVENT_APPROVED,
+    EVENT_EXPIRED,
+    EVENT_FAILED,
+    EVENT_OPERATION_ADDED,
+    EVENT_REJECTED,
+    EVENT_REMOVED,
+    ISSUE_ACTIVATION_BLOCKED,
+    ISSUE_ACTIVATION_REMOVED,
+    LOGGER,
+    MIN_SCAN_INTERVAL,
+    STATUS_BLOCKED,
+    STATUS_CHECK_INTERVAL,
+    STATUS_REMOVED,
+)
+from .errors import translate_error, validation_error
+from .mtoken.errors import (
+    ActivationError,
+    ActivationRemovedError,
+    AuthenticationError,
+    CounterDesyncError,
+    MobileTokenError,
+)
+from .mtoken.model import Operation
+from .mtoken.operations import MobileTokenClient
+from .mtoken.qr import QrOperation, parse_qr_operation
+from .mtoken.session import ActivationStatusInfo, Authentication, Factor, PowerAuthSession
+from .permissions import async_check_user_allowed
+from .proximity import proximity_check
+
+type MobileTokenConfigEntry = ConfigEntry[MobileTokenData]
+
+
+@dataclass
+class MobileTokenData:
+    """What a loaded entry holds at runtime."""
+
+    coordinator: MobileTokenCoordinator
+
+
+@dataclass(frozen=True)
+class OperationEvent:
+    """Something that happened to an operation, for the event entity."""
+
+    event_type: str
+    operation: Operation
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+type OperationEventListener = Callable[[OperationEvent], None]
+
+
+def scan_interval(options: dict[str, Any] | Any) -> timedelta:
+    """Return the polling interval, raised to the minimum as the mobile SDK does."""
+    seconds = options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+    return timedelta(seconds=max(MIN_SCAN_INTERVAL, int(seconds)))
+
+
+def language(hass: HomeAssistant, options: dict[str, Any] | Any) -> str:
+    """Return the Accept-Language for the server: the option, else Home Assistant's."""
+    return str(options.get(CONF_LANGUAGE) or hass.config.language)
+
+
+class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
+    """Pending operations of one activation, and the actions on them."""
+
+    config_entry: MobileTokenConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: MobileTokenConfigEntry,
+        session: PowerAuthSession,
+        client: MobileTokenClient,
+    ) -> None:
+        """Keep the session and client of the entry."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=DOMAIN,
+            update_interval=scan_interval(entry.options),
+        )
+        self.session = session
+        self.client = client
+        self.activation_status: ActivationStatusInfo | None = None
+        self._known: dict[str, Operation] = {}
+        self._next_status_check = 0.0
+        self._polling = True
+        self._event_listeners: list[OperationEventListener] = []
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def allow_biometry(self) -> bool:
+        """Whether operations can be approved without the PIN (biometry-factor key kept)."""
+        return self.session.state.has_biometry_key
+
+    @property
+    def is_polling(self) -> bool:
+        """Whether the pending list is fetched periodically."""
+        return self._polling
+
+    def operation(self, operation_id: str) -> Operation | None:
+        """Return a pending operation from the last list, if it is there."""
+        return self._known.get(operation_id)
+
+    @callback
+    def async_add_operation_listener(self, listener: OperationEventListener) -> CALLBACK_TYPE:
+        """Call ``listener`` for every operation event; return the unsubscribe callback."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
+
+    # -- polling -------------------------------------------------------------
+
+    async def async_start_polling(self) -> None:
+        """Fetch now and then at the configured interval (the SDK's start)."""
+        self._polling = True
+        self.update_interval = scan_interval(self.config_entry.options)
+        await self.async_refresh()
+
+    @callback
+    def async_stop_polling(self) -> None:
+        """Stop fetching periodically (the SDK's stop); manual refreshes still work."""
+        self._polling = False
+        self.update_interval = None
+        if self.last_update_success and self.data is not None:
+            # Cancels the scheduled refresh; with no interval none is scheduled again.
+            self.async_set_updated_data(self.data)
+        else:
+            self.async_update_listeners()
+
+    async def _async_setup(self) -> None:
+        """Check the activation before the first fetch."""
+        await self._async_check_status()
+
+    async def _async_update_data(self) -> list[Operation]:
+        """Fetch the pending list, diff it by id and report what changed."""
+        options = self.config_entry.options
+        if self._polling:
+            self.update_interval = scan_interval(options)
+        self.session.language = language(self.hass, options)
+        if time.monotonic() >= self._next_status_check:
+            await self._async_check_status()
+        try:
+            operations = await self.client.list_operations()
+        except (AuthenticationError, ActivationError) as err:
+            # A refused token may mean the bank blocked or removed the activation.
+            self._next_status_check = 0.0
+            await self._async_check_status()
+            raise UpdateFailed(
+                translation_domain=DOMAIN, translation_key="authentication_failed"
+            ) from err
+        except MobileTokenError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self._async_diff(operations)
+        return operations
+
+    async def _async_check_status(self) -> None:
+        """Read the activation status; a blocked or removed activation needs a new one."""
+        try:
+            status = await self.session.fetch_status()
+        except ActivationRemovedError:
+            status = ActivationStatusInfo(STATUS_REMOVED, 0, 0)
+        except CounterDesyncError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="counter_desync"
+            ) from err
+        except MobileTokenError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self.activation_status = status
+        self._next_status_check = time.monotonic() + STATUS_CHECK_INTERVAL.total_seconds()
+        if status.status in (STATUS_BLOCKED, STATUS_REMOVED):
+            self._async_create_issue(status.status)
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key=f"activation_{status.status}"
+            )
+
+    @callback
+    def _async_create_issue(self, status: str) -> None:
+        issue = ISSUE_ACTIVATION_BLOCKED if status == STATUS_BLOCKED else ISSUE_ACTIVATION_REMOVED
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{issue}_{self.config_entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=issue,
+            translation_placeholders={"name": self.config_entry.title},
+        )
+
+    @callback
+    def _async_diff(self, operations: list[Operation]) -> None:
+        """Compute added and removed operations by id, as the SDK's delegate does."""
+        current = {operation.id: operation for operation in operations}
+        removed = [op for op_id, op in self._known.items() if op_id not in current]
+        added = [op for op in operations if op.id not in self._known]
+        self._known = current
+        now = self.session.clock.now()
+        for operation in removed:
+            self._async_fire(
+                EVENT_EXPIRED if operation.is_expired(now) else EVENT_REMOVED, operation
+            )
+        for operation in added:
+            LOGGER.debug("New operation %s (%s)", operation.id, operation.name)
+            self._async_fire(EVENT_ADDED, operation)
+            summary = operation.summary()
+            self.hass.bus.async_fire(
+                EVENT_OPERATION_ADDED,
+                {
+                    "config_entry_id": self.config_entry.entry_id,
+                    "operation_id": operation.id,
+                    "name": operation.name,
+                    "title": summary["title"],
+                    "message": summary["message"],
+                    "expires": summary["expires"],
+                    "allowed_factors": summary["allowed_factors"],
+                },
+            )
+
+    @callback
+    def _async_fire(self, event_type: str, operation: Operation, **details: Any) -> None:
+        event = OperationEvent(event_type, operation, details)
+        for listener in list(self._event_listeners):
+            listener(event)
+
+    # -- actions ---------------------------------------------------------------
+
+    async def approve_operation(
+        self,
+        operation_id: str,
+        *,
+        pin: str | None = None,
+        factor: str | None = None,
+        pac: str | None = None,
+        totp: str | None = None,
+        user_id: str | None = None,
+        accept_block_risk: bool = False,
+    ) -> Operation:
+        """Approve a pending operation with the data the server holds for it."""
+        await async_check_user_allowed(self.hass, self.config_entry, user_id)
+        operation = await self.async_get_operation(operation_id)
+        auth = self._operation_authentication(operation, pin, factor)
+        self._check_block_risk(auth, accept_block_risk)
+        proximity = proximity_check(operation, pac, totp, self.session.clock.now())
+        LOGGER.debug("Approving operation %s with %s", operation.id, auth.factor.value)
+        try:
+            await self.client.authorize(operation, auth, proximity=proximity)
+        except MobileTokenError as err:
+            await self._async_handle_failure(err, operation)
+            raise translate_error(err) from err
+        await self._async_finished(EVENT_APPROVED, operation, user_id)
+        return operation
+
+    async def reject_operation(
+        self, operation_id: str, reason: str, *, user_id: str | None = None
+    ) -> Operation:
+        """Reject a pending operation with a reason (possession signature)."""
+        await async_check_user_allowed(self.hass, self.config_entry, user_id)
+        operation = await self.async_get_operation(operation_id)
+        LOGGER.debug("Rejecting operation %s (%s)", operation.id, reason)
+        try:
+            await self.client.reject(operation.id, reason)
+        except MobileTokenError as err:
+            await self._async_handle_failure(err, operation)
+            raise translate_error(err) from err
+        await self._async_finished(EVENT_REJECTED, operation, user_id, reason=reason)
+        return operation
+
+    async def async_get_operation(self, operation_id: str) -> Operation:
+        """Fetch the operation's current detail from the server."""
+        try:
+            return await self.client.get_operation(operation_id)
+        except MobileTokenError as err:
+            raise translate_error(err) from err
+
+    async def async_claim_operation(
+        self, operation_id: str, *, user_id: str | None = None
+    ) -> Operation:
+        """Make a non-personalised operation this user's; it then joins the list."""
+        await async_check_user_allowed(self.hass, self.config_entry, user_id)
+        try:
+            operation = await self.client.claim_operation(operation_id)
+        except MobileTokenError as err:
+            raise translate_error(err) from err
+        await self.async_refresh()
+        return operation
+
+    async def async_get_history(
+        self,
+        *,
+        pin: str | None = None,
+        factor: str | None = None,
+        user_id: str | None = None,
+    ) -> list[Operation]:
+        """Recent operations in every status (two factors)."""
+        await async_check_user_allowed(self.hass, self.config_entry, user_id)
+        auth = self._two_factor_authentication(pin, factor, biometry_allowed=True)
+        try:
+            return await self.client.history(auth)
+        except MobileTokenError as err:
+            await self._async_handle_failure(err, None)
+            raise translate_error(err) from err
+
+    async def async_sign_offline_qr(
+        self,
+        qr_text: str,
+        *,
+        pin: str | None = None,
+        factor: str | None = None,
+        uri_id: str | None = None,
+        user_id: str | None = None,
+    ) -> tuple[str, QrOperation]:
+        """Compute the approval code of an offline (QR) operation after verifying it."""
+        await async_check_user_allowed(self.hass, self.config_entry, user_id)
+        qr = parse_offline_qr(qr_text)
+        auth = self._two_factor_authentication(pin, factor, biometry_allowed=qr.flags.biometry)
+        LOGGER.debug("Signing offline operation %s with %s", qr.operation_id, auth.factor.value)
+        try:
+            code = await self.client.sign_offline_qr(qr, auth, uri_id=uri_id)
+        except MobileTokenError as err:
+            raise translate_error(err) from err
+        return code, qr
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _operation_authentication(
+        self, operation: Operation, pin: str | None, factor: str | None
+    ) -> Authentication:
+        """Use the factor the caller asked for, or the best the operation and entry allow."""
+        chosen = Factor(factor) if factor else self._choose_factor(operation, pin)
+        if not operation.allows(chosen):
+            raise validation_error(
+                "factor_not_allowed",
+                factor=chosen.value,
+                allowed=", ".join(operation.allowed_signature.factors),
+            )
+        if chosen is Factor.POSSESSION:
+            return Authentication.possession()
+        return self._two_factor_authentication(pin, chosen.value, biometry_allowed=True)
+
+    def _choose_factor(self, operation: Operation, pin: str | None) -> Factor:
+        if pin is not None and operation.allows(Factor.POSSESSION_KNOWLEDGE):
+            return Factor.POSSESSION_KNOWLEDGE
+        if operation.allows(Factor.POSSESSION):
+            return Factor.POSSESSION
+        if self.allow_biometry and operation.allows(Factor.POSSESSION_BIOMETRY):
+            return Factor.POSSESSION_BIOMETRY
+        if operation.allows(Factor.POSSESSION_KNOWLEDGE):
+            raise validation_error("pin_required")
+        raise validation_error(
+            "factor_not_allowed",
+            factor=Factor.POSSESSION_BIOMETRY.value,
+            allowed=", ".join(operation.allowed_signature.factors),
+        )
+
+    def _two_factor_authentication(
+        self, pin: str | None, factor: str | None, *, biometry_allowed: bool
+    ) -> Authentication:
+        """PIN or biometry-factor authentication; possession alone is refused."""
+        if factor is None:
+            factor = (
+                Factor.POSSESSION_BIOMETRY.value
+                if pin is None and self.allow_biometry and biometry_allowed
+                else Factor.POSSESSION_KNOWLEDGE.value
+            )
+        if factor == Factor.POSSESSION_BIOMETRY:
+            if not self.allow_biometry:
+                raise validation_error("biometry_not_enabled")
+            if not biometry_allowed:
+                raise validation_error(
+                    "factor_not_allowed",
+                    factor=factor,
+                    allowed=Factor.POSSESSION_KNOWLEDGE.value,
+                )
+            return Authentication.biometry()
+        if factor != Factor.POSSESSION_KNOWLEDGE:
+            raise validation_error(
+                "factor_not_allowed", factor=factor, allowed=Factor.POSSESSION_KNOWLEDGE.value
+            )
+        if not pin:
+            raise validation_error("pin_required")
+        return Authentication.with_pin(pin)
+
+    def _check_block_risk(self, auth: Authentication, accept_block_risk: bool) -> None:
+        """Refuse a PIN attempt that would block the activation unless the caller accepts it."""
+        status = self.activation_status
+        if (
+            auth.factor is Factor.POSSESSION_KNOWLEDGE
+            and not accept_block_risk
+            and status is not None
+            and status.max_failed_attempts > 0
+            and status.remaining_attempts <= 1
+        ):
+            raise validation_error("block_risk", remaining_attempts=str(status.remaining_attempts))
+
+    async def _async_handle_failure(
+        self, err: MobileTokenError, operation: Operation | None
+    ) -> None:
+        """Report a refused action; after an authentication failure re-check the activation."""
+        if operation is not None:
+            error = translate_error(err)
+            self._async_fire(EVENT_FAILED, operation, error=error.translation_key)
+        if isinstance(err, AuthenticationError | ActivationError):
+            if self.session.last_status is not None:
+                self.activation_status = self.session.last_status
+            self._next_status_check = 0.0
+            await self.async_refresh()
+
+    async def _async_finished(
+        self, event_type: str, operation: Operation, user_id: str | None, **details: Any
+    ) -> None:
+        """Report an approval or rejection, then refresh the list without a duplicate event."""
+        user_name = None
+        if user_id is not None and (user := await self.hass.auth.async_get_user(user_id)):
+            user_name = user.name
+        self._known.pop(operation.id, None)
+        self._async_fire(event_type, operation, user_id=user_id, user_name=user_name, **details)
+        await self.async_refresh()
+
+
+def parse_offline_qr(text: str) -> QrOperation:
+    """Parse an offline QR operation or raise the translated ``invalid_qr`` error."""
+    try:
+        return parse_qr_operation(text)
+    except MobileTokenError as err:
+        raise translate_error(err) from err

@@ -1,0 +1,139 @@
+"""Sensors: pending operations and the activation status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .const import (
+    ACTIVATION_STATUSES,
+    STATUS_BLOCKED,
+    STATUS_CREATED,
+    STATUS_PENDING_COMMIT,
+    STATUS_REMOVED,
+)
+from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
+from .entity import MobileTokenEntity
+
+PARALLEL_UPDATES = 0
+
+# Long texts are cut in the attributes (100 operations stay under the recorder's
+# 16 KiB limit); the full operation is served by the get_operation action.
+MAX_TEXT_LENGTH: Final = 60
+ATTR_OPERATIONS: Final = "operations"
+
+
+def operation_summaries(coordinator: MobileTokenCoordinator) -> list[dict[str, Any]]:
+    """Return the small per-operation attributes of the pending-operations sensor."""
+    summaries = []
+    for operation in coordinator.data:
+        summary = operation.summary()
+        for key in ("title", "message"):
+            text = summary[key]
+            if len(text) > MAX_TEXT_LENGTH:
+                summary[key] = text[: MAX_TEXT_LENGTH - 1] + "…"
+        summaries.append(summary)
+    return summaries
+
+
+def activation_status(coordinator: MobileTokenCoordinator) -> str | None:
+    """Return the activation status as one of the sensor's options."""
+    status = coordinator.activation_status
+    if status is None:
+        return None
+    if status.status == STATUS_CREATED:
+        return STATUS_PENDING_COMMIT
+    return status.status
+
+
+def activation_attempts(coordinator: MobileTokenCoordinator) -> dict[str, Any]:
+    """Failed and allowed PIN attempts."""
+    status = coordinator.activation_status
+    if status is None:
+        return {}
+    return {
+        "failed_attempts": status.failed_attempts,
+        "max_failed_attempts": status.max_failed_attempts,
+        "remaining_attempts": status.remaining_attempts,
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class MobileTokenSensorDescription(SensorEntityDescription):
+    """A sensor with functions reading its value and attributes from the coordinator."""
+
+    value_fn: Callable[[MobileTokenCoordinator], StateType]
+    attributes_fn: Callable[[MobileTokenCoordinator], dict[str, Any]]
+    shown_when_stopped: bool = False
+
+
+SENSORS: Final = (
+    MobileTokenSensorDescription(
+        key="pending_operations",
+        translation_key="pending_operations",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda coordinator: len(coordinator.data),
+        attributes_fn=lambda coordinator: {ATTR_OPERATIONS: operation_summaries(coordinator)},
+    ),
+    MobileTokenSensorDescription(
+        key="activation_status",
+        translation_key="activation_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=ACTIVATION_STATUSES,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=activation_status,
+        attributes_fn=activation_attempts,
+        shown_when_stopped=True,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: MobileTokenConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors of the activation."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(MobileTokenSensor(coordinator, description) for description in SENSORS)
+
+
+class MobileTokenSensor(MobileTokenEntity, SensorEntity):
+    """A sensor fed by the coordinator."""
+
+    entity_description: MobileTokenSensorDescription
+    _unrecorded_attributes = frozenset({ATTR_OPERATIONS})
+
+    @property
+    def available(self) -> bool:
+        """A blocked or removed activation stays visible after polling stopped for it."""
+        if super().available:
+            return True
+        status = self.coordinator.activation_status
+        return (
+            self.entity_description.shown_when_stopped
+            and status is not None
+            and status.status in (STATUS_BLOCKED, STATUS_REMOVED)
+        )
+
+    @property
+    def native_value(self) -> StateType:
+        """The value from the coordinator."""
+        return self.entity_description.value_fn(self.coordinator)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The attributes from the coordinator."""
+        return self.entity_description.attributes_fn(self.coordinator)

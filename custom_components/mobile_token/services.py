@@ -1,0 +1,182 @@
+"""Actions of the Mobile Token integration.
+
+Each handler only finds the entry and hands over to the coordinator, which
+the dashboard card's websocket commands call too: the checks (caller allowed,
+factor, proximity) and the error translation live there, once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.helpers import config_validation as cv
+
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_FACTOR,
+    ATTR_OPERATION_ID,
+    ATTR_PAC,
+    ATTR_PIN,
+    ATTR_QR,
+    ATTR_REASON,
+    ATTR_TOTP,
+    ATTR_URI_ID,
+    DOMAIN,
+)
+from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator, parse_offline_qr
+from .errors import validation_error
+from .mtoken.session import Factor
+
+ATTR_ACCEPT_BLOCK_RISK: Final = "accept_block_risk"
+
+SERVICE_APPROVE: Final = "approve"
+SERVICE_REJECT: Final = "reject"
+SERVICE_CLAIM: Final = "claim"
+SERVICE_GET_OPERATION: Final = "get_operation"
+SERVICE_GET_HISTORY: Final = "get_history"
+SERVICE_SIGN_OFFLINE_QR: Final = "sign_offline_qr"
+SERVICE_PARSE_OFFLINE_QR: Final = "parse_offline_qr"
+SERVICE_REFRESH: Final = "refresh"
+
+# The server checks the PIN; here only its shape, so a typo fails before a signature is spent.
+PIN_SCHEMA: Final = vol.All(cv.string, vol.Match(r"^\d{4,}$"))
+FACTOR_SCHEMA: Final = vol.In([factor.value for factor in Factor])
+ENTRY_SCHEMA: Final[dict[vol.Marker, Any]] = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
+OPERATION_SCHEMA: Final[dict[vol.Marker, Any]] = {
+    **ENTRY_SCHEMA,
+    vol.Required(ATTR_OPERATION_ID): cv.string,
+}
+
+APPROVE_SCHEMA: Final = vol.Schema(
+    {
+        **OPERATION_SCHEMA,
+        vol.Optional(ATTR_PIN): PIN_SCHEMA,
+        vol.Optional(ATTR_FACTOR): FACTOR_SCHEMA,
+        vol.Optional(ATTR_PAC): cv.string,
+        vol.Optional(ATTR_TOTP): cv.string,
+        vol.Optional(ATTR_ACCEPT_BLOCK_RISK, default=False): cv.boolean,
+    }
+)
+REJECT_SCHEMA: Final = vol.Schema(
+    {**OPERATION_SCHEMA, vol.Required(ATTR_REASON): vol.All(cv.string, vol.Length(min=1, max=32))}
+)
+OPERATION_ONLY_SCHEMA: Final = vol.Schema(OPERATION_SCHEMA)
+HISTORY_SCHEMA: Final = vol.Schema(
+    {**ENTRY_SCHEMA, vol.Optional(ATTR_PIN): PIN_SCHEMA, vol.Optional(ATTR_FACTOR): FACTOR_SCHEMA}
+)
+SIGN_OFFLINE_QR_SCHEMA: Final = vol.Schema(
+    {
+        **ENTRY_SCHEMA,
+        vol.Required(ATTR_QR): cv.string,
+        vol.Optional(ATTR_PIN): PIN_SCHEMA,
+        vol.Optional(ATTR_FACTOR): FACTOR_SCHEMA,
+        vol.Optional(ATTR_URI_ID): cv.string,
+    }
+)
+PARSE_OFFLINE_QR_SCHEMA: Final = vol.Schema({vol.Required(ATTR_QR): cv.string})
+REFRESH_SCHEMA: Final = vol.Schema(ENTRY_SCHEMA)
+
+OFFLINE_CODE_NOTE: Final = (
+    "A wrong PIN still yields a code: the bank refuses it when it is typed in."
+)
+
+
+def get_config_entry(hass: HomeAssistant, entry_id: str | None) -> MobileTokenConfigEntry:
+    """Return the entry named by the call, or the only one when the call names none."""
+    if entry_id is None:
+        entries = hass.config_entries.async_entries(DOMAIN)
+        if len(entries) > 1:
+            raise validation_error("entry_required")
+        entry: MobileTokenConfigEntry | None = entries[0] if entries else None
+    else:
+        entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise validation_error("entry_not_found")
+    if entry.state is not ConfigEntryState.LOADED:
+        raise validation_error("entry_not_loaded")
+    return entry
+
+
+def _coordinator(call: ServiceCall) -> MobileTokenCoordinator:
+    return get_config_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID)).runtime_data.coordinator
+
+
+async def _approve(call: ServiceCall) -> None:
+    await _coordinator(call).approve_operation(
+        call.data[ATTR_OPERATION_ID],
+        pin=call.data.get(ATTR_PIN),
+        factor=call.data.get(ATTR_FACTOR),
+        pac=call.data.get(ATTR_PAC),
+        totp=call.data.get(ATTR_TOTP),
+        user_id=call.context.user_id,
+        accept_block_risk=call.data[ATTR_ACCEPT_BLOCK_RISK],
+    )
+
+
+async def _reject(call: ServiceCall) -> None:
+    await _coordinator(call).reject_operation(
+        call.data[ATTR_OPERATION_ID], call.data[ATTR_REASON], user_id=call.context.user_id
+    )
+
+
+async def _claim(call: ServiceCall) -> ServiceResponse:
+    operation = await _coordinator(call).async_claim_operation(
+        call.data[ATTR_OPERATION_ID], user_id=call.context.user_id
+    )
+    return {"operation": operation.to_dict()}
+
+
+async def _get_operation(call: ServiceCall) -> ServiceResponse:
+    operation = await _coordinator(call).async_get_operation(call.data[ATTR_OPERATION_ID])
+    return {"operation": operation.to_dict()}
+
+
+async def _get_history(call: ServiceCall) -> ServiceResponse:
+    operations = await _coordinator(call).async_get_history(
+        pin=call.data.get(ATTR_PIN),
+        factor=call.data.get(ATTR_FACTOR),
+        user_id=call.context.user_id,
+    )
+    return {"operations": [operation.to_dict() for operation in operations]}
+
+
+async def _sign_offline_qr(call: ServiceCall) -> ServiceResponse:
+    code, qr = await _coordinator(call).async_sign_offline_qr(
+        call.data[ATTR_QR],
+        pin=call.data.get(ATTR_PIN),
+        factor=call.data.get(ATTR_FACTOR),
+        uri_id=call.data.get(ATTR_URI_ID),
+        user_id=call.context.user_id,
+    )
+    return {"code": code, "operation": qr.to_dict(), "note": OFFLINE_CODE_NOTE}
+
+
+async def _parse_offline_qr(call: ServiceCall) -> ServiceResponse:
+    return {"operation": parse_offline_qr(call.data[ATTR_QR]).to_dict()}
+
+
+async def _refresh(call: ServiceCall) -> None:
+    await _coordinator(call).async_refresh()
+
+
+_SERVICES: Final[tuple[tuple[str, Any, vol.Schema, SupportsResponse], ...]] = (
+    (SERVICE_APPROVE, _approve, APPROVE_SCHEMA, SupportsResponse.NONE),
+    (SERVICE_REJECT, _reject, REJECT_SCHEMA, SupportsResponse.NONE),
+    (SERVICE_CLAIM, _claim, OPERATION_ONLY_SCHEMA, SupportsResponse.OPTIONAL),
+    (SERVICE_GET_OPERATION, _get_operation, OPERATION_ONLY_SCHEMA, SupportsResponse.ONLY),
+    (SERVICE_GET_HISTORY, _get_history, HISTORY_SCHEMA, SupportsResponse.ONLY),
+    (SERVICE_SIGN_OFFLINE_QR, _sign_offline_qr, SIGN_OFFLINE_QR_SCHEMA, SupportsResponse.ONLY),
+    (SERVICE_PARSE_OFFLINE_QR, _parse_offline_qr, PARSE_OFFLINE_QR_SCHEMA, SupportsResponse.ONLY),
+    (SERVICE_REFRESH, _refresh, REFRESH_SCHEMA, SupportsResponse.NONE),
+)
+
+
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions (once, in async_setup)."""
+    for name, handler, schema, supports_response in _SERVICES:
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=schema, supports_response=supports_response
+        )
