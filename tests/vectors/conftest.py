@@ -19,6 +19,36 @@ VECTORS_ENV = "MOBILE_TOKEN_VECTORS_DIR"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_VECTORS_DIR = PROJECT_ROOT.parent / "shared" / "testvectors"
 
+#: Every PowerAuth vector file the README lists; each has a test marked with it.
+VECTOR_FILES = (
+    "powerauth/compute-master-secret-key.json",
+    "powerauth/compute-derived-keys.json",
+    "powerauth/signatures-v3.json",
+    "powerauth/signatures-v31.json",
+    "powerauth/signatures-offline.json",
+    "powerauth/public-key-fingerprint-v3.json",
+    "powerauth/activation-status-blob-iv.json",
+    "powerauth/activation-status-blob-data.json",
+    "powerauth/verify-activation-data-signature-v3.json",
+    "powerauth/e2ee-application-scope-v32.json",
+    "powerauth/e2ee-application-scope-v33.json",
+    "powerauth/e2ee-activation-scope-v32.json",
+    "powerauth/e2ee-activation-scope-v33.json",
+    "powerauth/generated/activation_code.json",
+    "powerauth/generated/kdf.json",
+    "powerauth/generated/hash_counter.json",
+    "powerauth/generated/signatures_online.json",
+    "powerauth/generated/signatures_offline.json",
+    "powerauth/generated/token_digest.json",
+    "powerauth/generated/ecies.json",
+    "powerauth/generated/activation_status.json",
+    "powerauth/generated/ecdsa_server_signed_data.json",
+    "powerauth/generated/pbkdf2_knowledge_key.json",
+    "powerauth/generated/activation_fingerprint.json",
+    "powerauth/generated/vault.json",
+    "powerauth/generated/recovery_code.json",
+)
+
 # Fields that best describe a case, in order of preference, for test ids.
 _DESCRIBING_FIELDS = (
     "kind",
@@ -117,7 +147,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("vector_file")
     if marker is None or "case" not in metafunc.fixturenames:
         return
-    metafunc.parametrize("case", vector_params(marker.args[0]))
+    relpath = marker.args[0]
+    if relpath.startswith("powerauth/") and relpath not in VECTOR_FILES:
+        raise ValueError(f"{relpath} is not in VECTOR_FILES")
+    metafunc.parametrize("case", vector_params(relpath))
 
 
 @pytest.fixture(autouse=True)
@@ -132,3 +165,15 @@ def _fail_on_missing_vector_file(request: pytest.FixtureRequest) -> None:
 def fixture_vectors_path() -> Path:
     """The vector directory in use."""
     return vectors_dir()
+
+
+@pytest.fixture(name="vector_files")
+def fixture_vector_files() -> tuple[str, ...]:
+    """The vector files the suite covers."""
+    return VECTOR_FILES
+
+
+@pytest.fixture(name="default_vectors")
+def fixture_default_vectors() -> bool:
+    """Whether the run uses the project's shared default vectors."""
+    return using_default_dir()
