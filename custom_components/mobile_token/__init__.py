@@ -21,6 +21,7 @@ from .const import (
     PLATFORMS,
 )
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator, MobileTokenData, language
+from .frontend import async_setup_frontend
 from .mtoken.app_config import parse_config_string
 from .mtoken.errors import InvalidStateError
 from .mtoken.operations import MobileTokenClient
@@ -28,13 +29,18 @@ from .mtoken.session import PowerAuthSession
 from .mtoken.state import ActivationState
 from .services import async_setup_services
 from .store import ActivationStore
+from .websocket_api import async_setup_websocket_api
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions."""
+    """Register the actions, the card's websocket commands and the card itself."""
     async_setup_services(hass)
+    async_setup_websocket_api(hass)
+    if "frontend" in hass.config.components:
+        # The card needs the frontend; tests and minimal setups run without it.
+        await async_setup_frontend(hass)
     return True
 
 
