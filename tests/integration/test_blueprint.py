@@ -1,0 +1,172 @@
+"""The actionable-notification blueprint loads, validates and builds safe action ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from homeassistant.components.automation.config import (
+    AUTOMATION_BLUEPRINT_SCHEMA,
+    async_validate_config_item,
+)
+from homeassistant.components.blueprint.models import Blueprint, BlueprintInputs
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.setup import async_setup_component
+from homeassistant.util.yaml import load_yaml_dict
+
+BLUEPRINT_PATH = (
+    Path(__file__).parents[2]
+    / "blueprints"
+    / "automation"
+    / "mobile_token"
+    / "actionable_notification.yaml"
+)
+EXPECTED_INPUTS = {
+    "operations_event",
+    "notify_device",
+    "allowed_people",
+    "reject_reason",
+    "timeout",
+    "approve_title",
+    "reject_title",
+    "open_url",
+}
+USER_INPUTS = {
+    "operations_event": "event.demo_bank_operations",
+    "notify_device": "0123456789abcdef0123456789abcdef",
+    "allowed_people": ["person.anna"],
+}
+
+
+@pytest.fixture(autouse=True)
+def mobile_app_device_actions_pass() -> Iterator[list[dict[str, Any]]]:
+    """Accept the companion app's device actions without loading mobile_app (needs PyNaCl).
+
+    The list collects the device actions the automation declares, for the tests to check.
+    """
+    seen: list[dict[str, Any]] = []
+
+    async def validate(hass: HomeAssistant, config: dict[str, Any]) -> dict[str, Any]:
+        seen.append(config)
+        return config
+
+    with patch(
+        "homeassistant.components.device_automation.action.async_validate_action_config",
+        side_effect=validate,
+    ):
+        yield seen
+
+
+@pytest.fixture(name="blueprint")
+def blueprint_fixture() -> Blueprint:
+    return Blueprint(
+        load_yaml_dict(BLUEPRINT_PATH),
+        expected_domain="automation",
+        schema=AUTOMATION_BLUEPRINT_SCHEMA,
+    )
+
+
+def test_blueprint_declares_its_inputs(blueprint: Blueprint) -> None:
+    assert blueprint.domain == "automation"
+    assert set(blueprint.inputs) == EXPECTED_INPUTS
+    assert blueprint.validate() is None
+    assert blueprint.inputs["reject_reason"]["default"] == "UNEXPECTED_OPERATION"
+
+
+def _substituted(blueprint: Blueprint) -> dict[str, Any]:
+    inputs = BlueprintInputs(
+        blueprint,
+        {"use_blueprint": {"path": BLUEPRINT_PATH.name, "input": USER_INPUTS}},
+    )
+    inputs.validate()
+    return inputs.async_substitute()
+
+
+def test_blueprint_triggers_on_new_operations(blueprint: Blueprint) -> None:
+    config = _substituted(blueprint)
+    assert config["triggers"] == [
+        {"trigger": "event", "event_type": "mobile_token_operation_added"}
+    ]
+    notify, wait, clear, *_ = config["actions"]
+    assert notify["device_id"] == USER_INPUTS["notify_device"]
+    assert notify["data"]["tag"] == clear["data"]["tag"]
+    assert clear["message"] == "clear_notification"
+    assert [trigger["trigger"] for trigger in wait["wait_for_trigger"]] == [
+        "event",
+        "event",
+        "template",
+    ]
+
+
+async def test_blueprint_is_a_valid_automation(
+    hass: HomeAssistant,
+    blueprint: Blueprint,
+    mobile_app_device_actions_pass: list[dict[str, Any]],
+) -> None:
+    assert await async_setup_component(hass, "homeassistant", {})
+    validated = await async_validate_config_item(hass, "mobile_token", _substituted(blueprint))
+    assert validated is not None
+    assert validated.validation_error is None
+    assert [action["type"] for action in mobile_app_device_actions_pass] == ["notify", "notify"]
+    services = [step.get("action") for step in validated["actions"][-1]["choose"][0]["sequence"]]
+    assert services == ["mobile_token.approve"]
+
+
+async def _variables(
+    hass: HomeAssistant, blueprint: Blueprint, allowed_factors: list[str]
+) -> dict[str, Any]:
+    validated = await async_validate_config_item(hass, "mobile_token", _substituted(blueprint))
+    assert validated is not None
+    context = Context()
+    trigger = {
+        "platform": "event",
+        "event": {
+            "data": {
+                "config_entry_id": "entry-1",
+                "operation_id": "op-42",
+                "title": "Payment",
+                "message": "Confirm",
+                "allowed_factors": allowed_factors,
+            },
+            "context": {"id": context.id},
+        },
+    }
+    hass.states.async_set("person.anna", "home", {"user_id": "user-anna"})
+    variables = validated["variables"].async_render(hass, {"trigger": trigger})
+    return {**variables, "context_id": context.id}
+
+
+async def test_action_ids_carry_the_operation_and_a_nonce(
+    hass: HomeAssistant, blueprint: Blueprint
+) -> None:
+    variables = await _variables(hass, blueprint, ["possession_knowledge", "possession_biometry"])
+    assert variables["action_approve"] == f"MOBILE_TOKEN_APPROVE_op-42_{variables['context_id']}"
+    assert variables["action_reject"] == f"MOBILE_TOKEN_REJECT_op-42_{variables['context_id']}"
+    assert variables["factor"] == "possession_biometry"
+    assert variables["allowed_users"] == ["user-anna"]
+    actions = variables["notification_actions"]
+    assert [action["action"] for action in actions] == [
+        variables["action_approve"],
+        variables["action_reject"],
+    ]
+    assert all(action["authenticationRequired"] is True for action in actions)
+
+
+async def test_one_factor_operations_are_approved_with_possession(
+    hass: HomeAssistant, blueprint: Blueprint
+) -> None:
+    variables = await _variables(hass, blueprint, ["possession"])
+    assert variables["factor"] == "possession"
+
+
+async def test_pin_only_operations_offer_only_reject(
+    hass: HomeAssistant, blueprint: Blueprint
+) -> None:
+    variables = await _variables(hass, blueprint, ["possession_knowledge"])
+    assert variables["factor"] == ""
+    assert [action["action"] for action in variables["notification_actions"]] == [
+        variables["action_reject"]
+    ]
