@@ -15,7 +15,9 @@ TARGETS = {
 
 def collect() -> dict[str, Any]:
     """Every figure, measured in this run."""
-    figures: dict[str, Any] = {"machine": f"{platform.machine()}, Python {platform.python_version()}"}
+    figures: dict[str, Any] = {
+        "machine": f"{platform.machine()}, Python {platform.python_version()}"
+    }
     figures.update(crypto.signature_vs_hmac())
     figures.update(crypto.ecies_vs_ecdh())
     return figures

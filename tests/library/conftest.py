@@ -42,7 +42,10 @@ class Device:
 
 
 def make_device(
-    http: aiohttp.ClientSession, emu: Any, state: ActivationState | None = None, url: str | None = None
+    http: aiohttp.ClientSession,
+    emu: Any,
+    state: ActivationState | None = None,
+    url: str | None = None,
 ) -> Device:
     saved: list[dict[str, Any]] = []
 
@@ -89,8 +92,13 @@ async def payment(emu: Any, **overrides: Any) -> dict[str, Any]:
         "title": "Payment",
         "message": "Please confirm the payment",
         "attributes": [
-            {"type": "AMOUNT", "id": "operation.amount", "label": "Amount",
-             "amount": 100, "currency": "CZK"},
+            {
+                "type": "AMOUNT",
+                "id": "operation.amount",
+                "label": "Amount",
+                "amount": 100,
+                "currency": "CZK",
+            },
         ],
         "allowedFactors": ["possession_knowledge", "possession_biometry"],
         "expiresInSeconds": 300,

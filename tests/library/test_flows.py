@@ -45,7 +45,9 @@ async def test_activation_code_signature_is_verified(emu: Any, http: aiohttp.Cli
         await make_device(http, emu).session.create_activation(forged, PIN, name="QR")
 
 
-async def test_short_pin_is_refused_before_anything_is_sent(emu: Any, http: aiohttp.ClientSession) -> None:
+async def test_short_pin_is_refused_before_anything_is_sent(
+    emu: Any, http: aiohttp.ClientSession
+) -> None:
     created = await emu.admin.create_activation_code(USER_ID)
     with pytest.raises(InvalidPinError):
         await make_device(http, emu).session.create_activation(
@@ -84,15 +86,14 @@ async def test_wrong_pin_reports_remaining_attempts_then_blocks(device: Device) 
     with pytest.raises(AuthenticationError) as caught:
         await device.client.authorize(operation, Authentication.with_pin("9999"))
     assert caught.value.remaining_attempts == 4
+    for remaining in (3, 2, 1):
+        fresh = await device.client.get_operation((await payment(device.emu))["id"])
+        with pytest.raises(AuthenticationError) as caught:
+            await device.client.authorize(fresh, Authentication.with_pin("9999"))
+        assert caught.value.remaining_attempts == remaining
+    last = await device.client.get_operation((await payment(device.emu))["id"])
     with pytest.raises(ActivationBlockedError):
-        for _ in range(4):
-            try:
-                fresh = await payment(device.emu)
-                await device.client.authorize(
-                    await device.client.get_operation(fresh["id"]), Authentication.with_pin("9999")
-                )
-            except AuthenticationError:
-                continue
+        await device.client.authorize(last, Authentication.with_pin("9999"))
     status = await device.session.fetch_status()
     assert status.status == "blocked"
 

@@ -53,10 +53,12 @@ class Transport:
         self._client = client_session
         self.base_url = base_url.rstrip("/")
         self.language = language
-        self._ssl: bool | None = None if verify_ssl else False
+        self._ssl = verify_ssl  # True: default certificate checks
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
-    async def post(self, path: str, body: bytes, headers: Mapping[str, str] | None = None) -> Response:
+    async def post(
+        self, path: str, body: bytes, headers: Mapping[str, str] | None = None
+    ) -> Response:
         """Send ``body`` exactly as given (it may be signed) and decode the reply."""
         request_headers = {
             "Content-Type": "application/json",

@@ -78,7 +78,9 @@ class MobileTokenClient:
                 "timestampSent": format_datetime_z(self.session.clock.now()),
             }
         body = {"requestObject": request}
-        response_object(await self.session.signed_post(PATH_AUTHORIZE, URI_ID_AUTHORIZE, body, auth))
+        response_object(
+            await self.session.signed_post(PATH_AUTHORIZE, URI_ID_AUTHORIZE, body, auth)
+        )
 
     async def reject(self, operation_id: str, reason: str) -> None:
         """Reject an operation with a reason (possession signature)."""

@@ -61,7 +61,7 @@ from .status import (
     decrypt_status_blob,
     synchronize_counter,
 )
-from .timesync import ServerClock, local_time_ms
+from .timesync import ServerClock
 from .token import build_token_header, compute_token_digest
 
 _LOGGER = logging.getLogger(__name__)
@@ -257,7 +257,12 @@ class PowerAuthSession:
         state = self.state
         challenge = secrets.token_bytes(16)
         body = self._json(
-            {"requestObject": {"activationId": state.activation_id, "challenge": b64encode(challenge)}}
+            {
+                "requestObject": {
+                    "activationId": state.activation_id,
+                    "challenge": b64encode(challenge),
+                }
+            }
         )
         response = await self.transport.post(PATH_ACTIVATION_STATUS, body)
         payload = require_dict(response_object(response.body), "activation status")
@@ -441,9 +446,7 @@ class PowerAuthSession:
                 )
             )
         if auth.factor is Factor.POSSESSION_BIOMETRY and state.biometry_key is None:
-            raise InvalidStateError(
-                "Approval without a PIN is not enabled for this activation"
-            )
+            raise InvalidStateError("Approval without a PIN is not enabled for this activation")
         return select_factor_keys(
             SignatureType(auth.factor.value),
             possession=state.possession_key,
@@ -498,7 +501,8 @@ class PowerAuthSession:
             if renew or state.token_id is None or state.token_secret is None:
                 await self._create_token()
                 state = self.state
-            assert state.token_id is not None and state.token_secret is not None
+            if state.token_id is None or state.token_secret is None:
+                raise InvalidStateError("The server did not issue a token")
             return state.token_id, state.token_secret
 
     async def _create_token(self) -> None:
@@ -522,7 +526,9 @@ class PowerAuthSession:
         if state.token_id is None:
             return
         body = {"requestObject": {"tokenId": state.token_id}}
-        await self.signed_post(PATH_TOKEN_REMOVE, URI_ID_TOKEN_REMOVE, body, Authentication.possession())
+        await self.signed_post(
+            PATH_TOKEN_REMOVE, URI_ID_TOKEN_REMOVE, body, Authentication.possession()
+        )
         await self._save(self.state.with_token(None, None))
 
     # -- ECIES ------------------------------------------------------------------
@@ -575,7 +581,10 @@ class PowerAuthSession:
     async def _temporary_key(self, activation_id: str | None) -> keystore.TemporaryKey:
         """A temporary ECIES key of the scope, fetched once and reused until near expiry."""
         cached = self._temporary_keys.get(activation_id)
-        if cached is not None and cached.expires_at_ms - TEMPORARY_KEY_MARGIN_MS > self.clock.now_ms():
+        if (
+            cached is not None
+            and cached.expires_at_ms - TEMPORARY_KEY_MARGIN_MS > self.clock.now_ms()
+        ):
             return cached
         app_secret_raw = b64decode(self.config.app_secret)
         if activation_id is None:
@@ -597,7 +606,9 @@ class PowerAuthSession:
             app_key=self.config.app_key,
             activation_id=activation_id,
         )
-        self.clock.update(key.issued_at_ms, sent_ms=response.sent_ms, received_ms=response.received_ms)
+        self.clock.update(
+            key.issued_at_ms, sent_ms=response.sent_ms, received_ms=response.received_ms
+        )
         self._temporary_keys[activation_id] = key
         return key
 
