@@ -123,9 +123,13 @@ def test_encryption_header() -> None:
     assert ecies.build_encryption_header("3.3", APP_KEY) == (
         f'PowerAuth version="3.3", application_key="{APP_KEY}"'
     )
-    assert ecies.build_encryption_header("3.3", APP_KEY, ACTIVATION_ID).endswith(
-        f', activation_id="{ACTIVATION_ID}"'
+    header = ecies.build_encryption_header("3.3", APP_KEY, ACTIVATION_ID)
+    assert header.endswith(f', activation_id="{ACTIVATION_ID}"')
+    assert ecies.parse_encryption_header(header) == ecies.EncryptionHeader(
+        "3.3", APP_KEY, ACTIVATION_ID
     )
+    with pytest.raises(ValueError, match="unsupported ECIES version"):
+        ecies.parse_encryption_header(header.replace("3.3", "4.0"))
 
 
 @pytest.mark.parametrize("with_challenge", [True, False], ids=["v3.1+", "v3.0"])

@@ -29,6 +29,7 @@ from .encoding import b64decode, b64encode, be64, cws
 from .errors import BadResponseError
 from .kdf import hmac_sha256, kdf_internal, x963_kdf_sha256
 from .keys import ecdh, generate_private_key, load_public_key, public_key_bytes
+from .signature import parse_header_fields, require_field
 
 SH1_APPLICATION_GENERIC: Final = "/pa/generic/application"
 SH1_ACTIVATION_LAYER2: Final = "/pa/activation"
@@ -468,3 +469,25 @@ def build_encryption_header(version: str, app_key: str, activation_id: str | Non
     if activation_id is not None:
         fields.append(("activation_id", activation_id))
     return "PowerAuth " + ", ".join(f'{name}="{value}"' for name, value in fields)
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptionHeader:
+    """The fields of ``X-PowerAuth-Encryption``."""
+
+    version: str
+    application_key: str
+    activation_id: str | None
+
+
+def parse_encryption_header(value: str) -> EncryptionHeader:
+    """Server side: parse ``X-PowerAuth-Encryption``; ValueError says what is wrong."""
+    fields = parse_header_fields(value)
+    version = require_field(fields, "version")
+    _check_version(version)
+    application_key = require_field(fields, "application_key")
+    try:
+        b64decode(application_key, length=KEY_PART_SIZE)
+    except ValueError as err:
+        raise ValueError("application_key is not Base64 of 16 bytes") from err
+    return EncryptionHeader(version, application_key, fields.get("activation_id") or None)
