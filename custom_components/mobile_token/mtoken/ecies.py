@@ -36,7 +36,7 @@ SH1_ACTIVATION_LAYER2: Final = "/pa/activation"
 SH1_ACTIVATION_GENERIC: Final = "/pa/generic/activation"
 SH1_UPGRADE: Final = "/pa/upgrade"
 SH1_VAULT_UNLOCK: Final = "/pa/vault/unlock"
-SH1_TOKEN_CREATE: Final = "/pa/token/create"  # noqa: S105 - an ECIES label, not a secret
+SH1_TOKEN_CREATE: Final = "/pa/token/create"
 SH1_RECOVERY_CONFIRM: Final = "/pa/recovery/confirm"
 
 ENCRYPTION_HEADER: Final = "X-PowerAuth-Encryption"

@@ -15,7 +15,7 @@ from .encoding import b64decode, b64encode
 from .kdf import hmac_sha256
 from .signature import parse_header_fields, require_field
 
-TOKEN_HEADER: Final = "X-PowerAuth-Token"  # noqa: S105 - a header name, not a secret
+TOKEN_HEADER: Final = "X-PowerAuth-Token"
 TOKEN_SECRET_SIZE: Final = 16
 TOKEN_NONCE_SIZE: Final = 16
 DIGEST_SIZE: Final = 32
