@@ -306,8 +306,6 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
             )
         except InvalidActivationCodeSignatureError:
             return "invalid_code_signature"
-        except InvalidActivationCodeError:
-            return "invalid_activation_code"
         except NetworkError:
             return "cannot_connect"
         except ServerError as err:

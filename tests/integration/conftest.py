@@ -1,0 +1,153 @@
+"""Fixtures: the project's emulator on 127.0.0.1 and entries activated through the real flow."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResult, FlowResultType
+
+from custom_components.mobile_token.const import (
+    CONF_ACTIVATION_CODE,
+    CONF_ALLOW_BIOMETRY,
+    CONF_APP_CONFIG,
+    CONF_APP_VALUES,
+    CONF_NAME,
+    CONF_PIN,
+    CONF_PIN_CONFIRM,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+    DOMAIN,
+)
+from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
+from emulator.testing import run_emulator
+
+PIN = "4711"
+USER_ID = "alice"
+ACTIVATION_NAME = "Kitchen tablet"
+
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})")
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load the integration from custom_components."""
+
+
+@pytest.fixture
+async def emulator(hass: HomeAssistant, socket_enabled: None, tmp_path: Path) -> AsyncIterator[Any]:
+    """The server emulator, in this event loop, on 127.0.0.1 (sockets elsewhere stay blocked)."""
+    async with run_emulator(tmp_path / "emulator") as emu:
+        yield emu
+
+
+async def new_activation_code(emulator: Any, user_id: str = USER_ID, **kwargs: Any) -> str:
+    """An activation code from the bank's side (the emulator's admin API)."""
+    created = await emulator.admin.create_activation_code(user_id, **kwargs)
+    return str(created["activationCode"])
+
+
+def server_input(emulator: Any, **overrides: Any) -> dict[str, Any]:
+    """The user step's form, filled in as a user would."""
+    return {
+        CONF_URL: emulator.url,
+        CONF_APP_CONFIG: emulator.app_config,
+        CONF_APP_VALUES: {},
+        CONF_VERIFY_SSL: True,
+        **overrides,
+    }
+
+
+def activation_input(code: str, **overrides: Any) -> dict[str, Any]:
+    """The activate step's form, filled in as a user would."""
+    return {
+        CONF_ACTIVATION_CODE: code,
+        CONF_NAME: ACTIVATION_NAME,
+        CONF_PIN: PIN,
+        CONF_PIN_CONFIRM: PIN,
+        CONF_ALLOW_BIOMETRY: False,
+        **overrides,
+    }
+
+
+async def start_flow(hass: HomeAssistant, emulator: Any) -> FlowResult:
+    """Run the user step; return the activate form."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], server_input(emulator)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "activate"
+    return result
+
+
+async def activate(
+    hass: HomeAssistant, emulator: Any, *, allow_biometry: bool = False
+) -> MobileTokenConfigEntry:
+    """A loaded entry, activated through the real config flow."""
+    result = await start_flow(hass, emulator)
+    code = await new_activation_code(emulator)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], activation_input(code, **{CONF_ALLOW_BIOMETRY: allow_biometry})
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    await hass.async_block_till_done()
+    entry: MobileTokenConfigEntry = result["result"]
+    assert entry.state is ConfigEntryState.LOADED
+    return entry
+
+
+@pytest.fixture
+async def config_entry(hass: HomeAssistant, emulator: Any) -> MobileTokenConfigEntry:
+    """An activation with the PIN only."""
+    return await activate(hass, emulator)
+
+
+@pytest.fixture
+async def biometry_entry(hass: HomeAssistant, emulator: Any) -> MobileTokenConfigEntry:
+    """An activation that may approve without the PIN."""
+    return await activate(hass, emulator, allow_biometry=True)
+
+
+async def create_operation(emulator: Any, **overrides: Any) -> dict[str, Any]:
+    """A 2FA payment for USER_ID, created on the bank's side."""
+    fields: dict[str, Any] = {
+        "userId": USER_ID,
+        "name": "authorize_payment",
+        "data": "A1*A100CZK*Q238400856/0300**D20170629*NUtility Bill",
+        "title": "Payment",
+        "message": "Please confirm the payment",
+        "attributes": [
+            {
+                "type": "AMOUNT",
+                "id": "operation.amount",
+                "label": "Amount",
+                "amount": 100,
+                "currency": "CZK",
+            },
+        ],
+        "allowedFactors": ["possession_knowledge", "possession_biometry"],
+        "expiresInSeconds": 300,
+        "proximity": False,
+    }
+    fields.update(overrides)
+    return dict(await emulator.admin.create_operation(**fields))
+
+
+def normalize(value: Any, names: dict[str, str] | None = None) -> Any:
+    """Replace ids and timestamps by stable placeholders so snapshots do not change."""
+    names = {} if names is None else names
+    if isinstance(value, dict):
+        return {key: normalize(item, names) for key, item in value.items()}
+    if isinstance(value, list):
+        return [normalize(item, names) for item in value]
+    if isinstance(value, str):
+        value = UUID_RE.sub(lambda m: names.setdefault(m.group(0), f"<id-{len(names)}>"), value)
+        return DATE_RE.sub("<time>", value)
+    return value

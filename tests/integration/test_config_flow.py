@@ -1,0 +1,331 @@
+"""The config flow against the emulator: every step, every error, reauth, reconfigure, options."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntryState,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.mobile_token.const import (
+    CONF_ACTIVATION_CODE,
+    CONF_ACTIVATION_ID,
+    CONF_ALLOW_BIOMETRY,
+    CONF_ALLOWED_USERS,
+    CONF_APP_CONFIG,
+    CONF_APP_KEY,
+    CONF_APP_SECRET,
+    CONF_APP_VALUES,
+    CONF_LANGUAGE,
+    CONF_MASTER_PUBLIC_KEY,
+    CONF_NAME,
+    CONF_PIN,
+    CONF_PIN_CONFIRM,
+    CONF_SCAN_INTERVAL,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+    DOMAIN,
+)
+from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
+
+from .conftest import (
+    ACTIVATION_NAME,
+    PIN,
+    activation_input,
+    new_activation_code,
+    server_input,
+    start_flow,
+)
+
+STORE_PREFIX = f"{DOMAIN}."
+FORGED = "forged"
+
+
+def forged_code(code: str) -> str:
+    """The code with a signature by a key that is not the bank's."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    signature = key.sign(code.encode(), ec.ECDSA(hashes.SHA256()))
+    return f"{code}#{base64.b64encode(signature).decode()}"
+
+
+async def test_activation_creates_entry_without_secrets(
+    hass: HomeAssistant, emulator: Any, hass_storage: dict[str, Any]
+) -> None:
+    result = await start_flow(hass, emulator)
+    code = await new_activation_code(emulator)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], activation_input(code)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry: MobileTokenConfigEntry = result["result"]
+    activation_id = entry.data[CONF_ACTIVATION_ID]
+    assert entry.unique_id == activation_id
+    assert entry.title == ACTIVATION_NAME
+    assert result["description_placeholders"]["fingerprint"].isdigit()
+    assert set(entry.data) == {
+        CONF_URL,
+        CONF_APP_CONFIG,
+        CONF_VERIFY_SSL,
+        CONF_ACTIVATION_ID,
+        CONF_NAME,
+        CONF_ALLOW_BIOMETRY,
+    }
+    assert PIN not in str(entry.data)
+    stored = hass_storage[f"{STORE_PREFIX}{activation_id}"]["data"]
+    assert stored["activationId"] == activation_id
+    assert stored["biometryKey"] is None
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_separate_values_and_signed_code_with_biometry(
+    hass: HomeAssistant, emulator: Any, hass_storage: dict[str, Any]
+) -> None:
+    values = {
+        CONF_APP_KEY: emulator.app_key,
+        CONF_APP_SECRET: emulator.app_secret,
+        CONF_MASTER_PUBLIC_KEY: emulator.master_public_key,
+    }
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        server_input(emulator, **{CONF_APP_CONFIG: "", CONF_APP_VALUES: values}),
+    )
+    assert result["step_id"] == "activate"
+    created = await emulator.admin.create_activation_code("alice")
+    # Any case for the code; the Base64 signature keeps its case.
+    signed_code = f"{created['activationCode'].lower()}#{created['activationSignature']}"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], activation_input(signed_code, **{CONF_ALLOW_BIOMETRY: True})
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert entry.data[CONF_APP_CONFIG] == emulator.app_config
+    assert entry.data[CONF_ALLOW_BIOMETRY] is True
+    stored = hass_storage[f"{STORE_PREFIX}{entry.unique_id}"]["data"]
+    assert stored["biometryKey"] is not None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "errors"),
+    [
+        ({CONF_URL: "ftp://bank.example"}, {CONF_URL: "invalid_url"}),
+        ({CONF_URL: "not a url"}, {CONF_URL: "invalid_url"}),
+        ({CONF_APP_CONFIG: "bm90IGEgY29uZmln"}, {"base": "invalid_app_config"}),
+        ({CONF_APP_CONFIG: "", CONF_APP_VALUES: {}}, {"base": "invalid_app_config"}),
+        ({CONF_URL: "http://127.0.0.1:9"}, {"base": "cannot_connect"}),
+    ],
+)
+async def test_user_step_errors_then_success(
+    hass: HomeAssistant, emulator: Any, overrides: dict[str, Any], errors: dict[str, str]
+) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], server_input(emulator, **overrides)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == errors
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], server_input(emulator)
+    )
+    assert result["step_id"] == "activate"
+
+
+async def test_server_that_does_not_speak_powerauth(hass: HomeAssistant, emulator: Any) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    await emulator.admin.fault("malformed")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], server_input(emulator)
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+@pytest.mark.parametrize(
+    ("form", "fault", "error"),
+    [
+        ({CONF_PIN: "12", CONF_PIN_CONFIRM: "12"}, None, "pin_too_short"),
+        ({CONF_PIN: "12ab", CONF_PIN_CONFIRM: "12ab"}, None, "pin_too_short"),
+        ({CONF_PIN_CONFIRM: "9999"}, None, "pin_mismatch"),
+        ({CONF_ACTIVATION_CODE: "ABCDE-FGHIJ"}, None, "invalid_activation_code"),
+        (
+            {CONF_ACTIVATION_CODE: "AAAAA-AAAAA-AAAAA-AAAAA#MEUCIQ"},
+            None,
+            "invalid_activation_code",
+        ),
+        ({CONF_ACTIVATION_CODE: FORGED}, None, "invalid_code_signature"),
+        ({CONF_ACTIVATION_CODE: "AAAAA-AAAAA-AAAAA-AAAAA"}, None, "activation_failed"),
+        ({}, "drop", "cannot_connect"),
+        ({}, "malformed", "unknown"),
+    ],
+)
+async def test_activate_step_errors_then_success(
+    hass: HomeAssistant,
+    emulator: Any,
+    form: dict[str, Any],
+    fault: str | None,
+    error: str,
+) -> None:
+    result = await start_flow(hass, emulator)
+    code = await new_activation_code(emulator)
+    if form.get(CONF_ACTIVATION_CODE) == FORGED:
+        form = {CONF_ACTIVATION_CODE: forged_code(code)}
+    if fault:
+        await emulator.admin.fault(fault)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], activation_input(code, **form)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "activate"
+    assert result["errors"] == {"base": error}
+    if error == "activation_failed":
+        assert result["description_placeholders"]["error_code"]
+    if fault:
+        # The failed attempt may have used the code up on the server.
+        code = await new_activation_code(emulator)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], activation_input(code)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_commit_step_waits_for_the_bank(hass: HomeAssistant, emulator: Any) -> None:
+    result = await start_flow(hass, emulator)
+    code = await new_activation_code(emulator, commit="manual")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], activation_input(code)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "commit"
+    fingerprint = result["description_placeholders"]["fingerprint"]
+    assert len(fingerprint) == 8
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "commit"
+    assert result["errors"] == {"base": "not_committed"}
+
+    await emulator.admin.fault("drop")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    (pending,) = [a for a in await emulator.admin.activations() if a["status"] != "ACTIVE"]
+    await emulator.admin.commit(pending["activationId"])
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["description_placeholders"]["fingerprint"] == fingerprint
+
+
+async def test_commit_refused_by_the_bank(hass: HomeAssistant, emulator: Any) -> None:
+    result = await start_flow(hass, emulator)
+    code = await new_activation_code(emulator, commit="manual")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], activation_input(code)
+    )
+    assert result["step_id"] == "commit"
+    (pending,) = await emulator.admin.activations()
+    await emulator.admin.remove(pending["activationId"])
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "activation_rejected"
+
+
+async def test_reauth_activates_again_into_the_same_entry(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    old_id = config_entry.unique_id
+    await emulator.admin.block(old_id)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_REAUTH, "entry_id": config_entry.entry_id},
+        data=dict(config_entry.data),
+    )
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"]["name"] == ACTIVATION_NAME
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], activation_input("ABCDE-FGHIJ")
+    )
+    assert result["errors"] == {"base": "invalid_activation_code"}
+
+    code = await new_activation_code(emulator)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], activation_input(code, **{CONF_NAME: "Hallway tablet"})
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert config_entry.unique_id != old_id
+    assert config_entry.data[CONF_ACTIVATION_ID] == config_entry.unique_id
+    assert config_entry.title == "Hallway tablet"
+    assert f"{STORE_PREFIX}{old_id}" not in hass_storage
+    assert f"{STORE_PREFIX}{config_entry.unique_id}" in hass_storage
+    assert config_entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure(
+    hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": config_entry.entry_id}
+    )
+    assert result["step_id"] == "reconfigure"
+    form = {CONF_URL: emulator.url + "/", CONF_VERIFY_SSL: False, CONF_NAME: "Renamed"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**form, CONF_URL: "bank.example"}
+    )
+    assert result["errors"] == {CONF_URL: "invalid_url"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**form, CONF_URL: "http://127.0.0.1:9"}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert config_entry.title == "Renamed"
+    assert config_entry.data[CONF_URL] == emulator.url
+    assert config_entry.data[CONF_VERIFY_SSL] is False
+    assert config_entry.state is ConfigEntryState.LOADED
+
+
+async def test_options(
+    hass: HomeAssistant,
+    config_entry: MobileTokenConfigEntry,
+    hass_admin_user: Any,
+    hass_read_only_user: Any,
+) -> None:
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    assert result["step_id"] == "init"
+    users = result["data_schema"].schema[CONF_ALLOWED_USERS].config["options"]
+    assert {"value": hass_read_only_user.id, "label": hass_read_only_user.name} in users
+    assert all(option["value"] != hass_admin_user.id for option in users)
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_SCAN_INTERVAL: 2,
+            CONF_LANGUAGE: "cs",
+            CONF_ALLOWED_USERS: [hass_read_only_user.id],
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert config_entry.options == {
+        CONF_SCAN_INTERVAL: 2,
+        CONF_LANGUAGE: "cs",
+        CONF_ALLOWED_USERS: [hass_read_only_user.id],
+    }
