@@ -1,0 +1,257 @@
+"""The demo: a user with an activation code and, once activated, realistic operations.
+
+The first time the demo user's activation is ACTIVE it gets a mix (payment
+with AMOUNT / KEY_VALUE / NOTE / PARTY_INFO, currency conversion, log-in with
+a QR_SCAN proximity check, a 1FA operation, a non-personalised one to claim,
+one about to expire); then a new payment every few minutes. Texts in
+English and Czech.
+"""
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from mtoken.status import ActivationStatus
+
+from .admin import code_json, issue_activation_code
+from .context import Emulator
+from .crypto import new_totp_seed
+from .db import Operation
+from .operation_json import FACTOR_POSSESSION, TWO_FACTOR_VARIANTS
+from .texts import DEMO_TEXTS, LANGUAGE_CS, LANGUAGE_EN
+
+_LOGGER = logging.getLogger(__name__)
+
+DEMO_USER: Final = "demo"
+#: How often the demo checks for its activation, and adds a new payment once active.
+POLL_INTERVAL_S: Final = 2.0
+NEW_OPERATION_INTERVAL_S: Final = 180.0
+EXPIRY_S: Final = 600
+SHORT_EXPIRY_S: Final = 60
+_MS_PER_S: Final = 1000
+_ACCOUNT: Final = "238400856/0300"
+_CURRENCY_SIGN: Final = {LANGUAGE_EN: "CZK", LANGUAGE_CS: "Kč"}
+
+
+def _amount_text(amount: float, language: str) -> str:
+    text = f"{amount:,.2f}"
+    if language == LANGUAGE_CS:
+        text = text.replace(",", " ").replace(".", ",")
+    return text
+
+
+def _amount_attribute(label: str, amount: float, language: str) -> dict[str, Any]:
+    formatted = _amount_text(amount, language)
+    currency = _CURRENCY_SIGN[language]
+    return {
+        "type": "AMOUNT",
+        "id": "operation.amount",
+        "label": label,
+        "amount": amount,
+        "currency": "CZK",
+        "amountFormatted": formatted,
+        "currencyFormatted": currency,
+        "valueFormatted": f"{formatted} {currency}",
+    }
+
+
+def _payment_texts(amount: float, note: str) -> dict[str, dict[str, Any]]:
+    texts = {}
+    for language, t in DEMO_TEXTS["payment"].items():
+        labels = t["labels"]
+        texts[language] = {
+            "title": t["title"],
+            "message": t["message"],
+            "resultTexts": t["resultTexts"],
+            "attributes": [
+                _amount_attribute(labels["amount"], amount, language),
+                {
+                    "type": "KEY_VALUE",
+                    "id": "operation.account",
+                    "label": labels["account"],
+                    "value": _ACCOUNT,
+                },
+                {"type": "NOTE", "id": "operation.note", "label": labels["note"], "note": note},
+                {
+                    "type": "PARTY_INFO",
+                    "id": "operation.partyInfo",
+                    "label": labels["party"],
+                    "partyInfo": {
+                        "logoUrl": "https://www.example.com/logo.png",
+                        "name": t["party"],
+                        "description": t["party"],
+                        "websiteUrl": "https://www.example.com",
+                    },
+                },
+            ],
+        }
+    return texts
+
+
+def _conversion_texts() -> dict[str, dict[str, Any]]:
+    texts = {}
+    for language, t in DEMO_TEXTS["conversion"].items():
+        target = _amount_text(2510.5, language)
+        texts[language] = {
+            "title": t["title"],
+            "message": t["message"],
+            "attributes": [
+                {
+                    "type": "AMOUNT_CONVERSION",
+                    "id": "operation.conversion",
+                    "label": t["labels"]["conversion"],
+                    "dynamic": True,
+                    "sourceAmount": 100,
+                    "sourceCurrency": "EUR",
+                    "sourceAmountFormatted": "100.00",
+                    "sourceCurrencyFormatted": "€",
+                    "sourceValueFormatted": "€100.00",
+                    "targetAmount": 2510.5,
+                    "targetCurrency": "CZK",
+                    "targetAmountFormatted": target,
+                    "targetCurrencyFormatted": _CURRENCY_SIGN[language],
+                    "targetValueFormatted": f"{target} {_CURRENCY_SIGN[language]}",
+                }
+            ],
+        }
+    return texts
+
+
+def _login_texts() -> dict[str, dict[str, Any]]:
+    texts = {}
+    for language, t in DEMO_TEXTS["login"].items():
+        texts[language] = {
+            "title": t["title"],
+            "message": t["message"],
+            "attributes": [],
+            "ui": {
+                "preApprovalScreen": {
+                    "type": "QR_SCAN",
+                    "heading": t["heading"],
+                    "message": t["scan"],
+                }
+            },
+        }
+    return texts
+
+
+def _simple_texts(template: str, label_key: str, value: str) -> dict[str, dict[str, Any]]:
+    return {
+        language: {
+            "title": t["title"],
+            "message": t["message"],
+            "attributes": [
+                {
+                    "type": "KEY_VALUE",
+                    "id": f"operation.{label_key}",
+                    "label": t["labels"][label_key],
+                    "value": value,
+                }
+            ],
+        }
+        for language, t in DEMO_TEXTS[template].items()
+    }
+
+
+def _today() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d")
+
+
+class Demo:
+    """Seeds and feeds the demo user's operations while the emulator runs."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        self._task: asyncio.Task[None] | None = None
+
+    def prepare(self) -> dict[str, Any]:
+        """The demo user's unused activation code (a new one when none is left)."""
+        activation = self.emu.db.unused_code_of(DEMO_USER) or issue_activation_code(
+            self.emu, DEMO_USER
+        )
+        return code_json(activation)
+
+    def _operation(
+        self, name: str, data: str, texts: dict[str, dict[str, Any]], **extra: Any
+    ) -> None:
+        now = self.emu.now_ms()
+        expires_s = extra.pop("expires_s", EXPIRY_S)
+        operation = Operation(
+            id=str(uuid.uuid4()),
+            user_id=extra.pop("user_id", DEMO_USER),
+            activation_id=None,
+            name=name,
+            data=data,
+            status="PENDING",
+            created_ms=now,
+            expires_ms=now + expires_s * _MS_PER_S,
+            allowed_factors=extra.pop("factors", list(TWO_FACTOR_VARIANTS)),
+            max_failures=5,
+            texts=texts,
+            demo=True,
+            **extra,
+        )
+        self.emu.db.insert_operation(operation)
+
+    def add_payment(self) -> None:
+        """A new payment with a random amount."""
+        amount = secrets.randbelow(500_000) / 100 + 1
+        note = f"Invoice {secrets.randbelow(90_000) + 10_000}"
+        data = f"A1*A{amount:.2f}CZK*Q{_ACCOUNT}**D{_today()}*N{note}"
+        self._operation("authorize_payment", data, _payment_texts(amount, note))
+
+    def seed(self) -> None:
+        """The initial mix of operations."""
+        self._operation(
+            "authorize_payment_expiring",
+            f"A1*A49.90CZK*D{_today()}",
+            _simple_texts("expiring", "amount", "49.90 CZK"),
+            expires_s=SHORT_EXPIRY_S,
+        )
+        self._operation(
+            "login_branch",
+            "A2*Tbranch-visit",
+            _simple_texts("claim", "branch", "Praha 1"),
+            user_id=None,
+        )
+        self._operation(
+            "enable_notifications",
+            "A3*Tnotifications",
+            _simple_texts("one_factor", "device", "Home Assistant"),
+            factors=[FACTOR_POSSESSION],
+        )
+        self._operation("login", "A2*Tinternet-banking", _login_texts(), totp_seed=new_totp_seed())
+        self._operation("currency_conversion", "A1*A100EUR*TCZK", _conversion_texts())
+        self.add_payment()
+        _LOGGER.info("demo operations seeded for user %s", DEMO_USER)
+
+    def _activated(self) -> bool:
+        return any(
+            a.user_id == DEMO_USER and a.status == ActivationStatus.ACTIVE
+            for a in self.emu.db.activations()
+        )
+
+    async def _run(self) -> None:
+        while not self._activated():  # noqa: ASYNC110 - polls the database, no event to wait on
+            await asyncio.sleep(POLL_INTERVAL_S)
+        if not self.emu.db.demo_operations():
+            self.seed()
+        while True:
+            await asyncio.sleep(NEW_OPERATION_INTERVAL_S)
+            self.add_payment()
+
+    def start(self) -> None:
+        """Start feeding operations in the background."""
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="emulator-demo")
+
+    async def stop(self) -> None:
+        """Stop the background task and wait for it."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
