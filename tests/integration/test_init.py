@@ -1,0 +1,367 @@
+"""Setup, polling, events, unavailability and recovery, blocked activations, restarts."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    Platform,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.mobile_token.const import (
+    CONF_ACTIVATION_ID,
+    CONF_LANGUAGE,
+    CONF_SCAN_INTERVAL,
+    DOMAIN,
+    EVENT_OPERATION_ADDED,
+    STATUS_CHECK_INTERVAL,
+)
+from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
+
+from .conftest import PIN, create_operation
+
+PENDING = "sensor.kitchen_tablet_pending_operations"
+STATUS = "sensor.kitchen_tablet_activation_status"
+EVENTS = "event.kitchen_tablet_operations"
+POLLING = "switch.kitchen_tablet_polling"
+INTERVAL = timedelta(seconds=7)
+
+
+async def tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta = INTERVAL
+) -> None:
+    """Let one polling interval pass."""
+    freezer.tick(delta)
+    async_fire_time_changed(hass)
+    # Coordinator refreshes run as background tasks.
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_entities_after_setup(
+    hass: HomeAssistant, config_entry: MobileTokenConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    assert hass.states.get(PENDING).state == "0"
+    assert hass.states.get(PENDING).attributes["operations"] == []
+    status = hass.states.get(STATUS)
+    assert status.state == "active"
+    assert status.attributes["failed_attempts"] == 0
+    assert status.attributes["max_failed_attempts"] == 5
+    assert status.attributes["remaining_attempts"] == 5
+    assert hass.states.get(POLLING).state == STATE_ON
+    assert hass.states.get(EVENTS).attributes["event_types"] == [
+        "added",
+        "removed",
+        "approved",
+        "rejected",
+        "failed",
+        "expired",
+    ]
+    entries = er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
+    assert {entry.unique_id for entry in entries} == {
+        f"{config_entry.entry_id}_{key}"
+        for key in ("pending_operations", "activation_status", "operations", "polling")
+    }
+
+
+async def test_polling_reports_new_operations(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    added = async_capture_events(hass, EVENT_OPERATION_ADDED)
+    operation = await create_operation(emulator, message="x" * 200)
+    await tick(hass, freezer)
+
+    state = hass.states.get(PENDING)
+    assert state.state == "1"
+    (summary,) = state.attributes["operations"]
+    assert summary["id"] == operation["id"]
+    assert summary["title"] == "Payment"
+    assert len(summary["message"]) == 60
+    assert summary["allowed_factors"] == ["possession_knowledge", "possession_biometry"]
+    event = hass.states.get(EVENTS)
+    assert event.attributes["event_type"] == "added"
+    assert event.attributes["id"] == operation["id"]
+    (bus_event,) = added
+    assert bus_event.data["config_entry_id"] == config_entry.entry_id
+    assert bus_event.data["operation_id"] == operation["id"]
+    assert bus_event.data["name"] == "authorize_payment"
+    assert bus_event.data["allowed_factors"] == ["possession_knowledge", "possession_biometry"]
+
+    # The same operation again is no news.
+    await tick(hass, freezer)
+    assert len(added) == 1
+
+
+async def test_hundred_operations_stay_under_the_recorder_limit(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    for _ in range(100):
+        await create_operation(emulator, title="T" * 300, message="M" * 4000)
+    await tick(hass, freezer)
+    state = hass.states.get(PENDING)
+    assert state.state == "100"
+    assert len(state.attributes["operations"]) == 100
+    # The list is kept out of the recorder; what the recorder stores stays small.
+    assert state.state_info is not None
+    unrecorded = state.state_info["unrecorded_attributes"]
+    assert "operations" in unrecorded
+    recorded = {k: v for k, v in state.attributes.items() if k not in unrecorded}
+    assert len(json.dumps(recorded)) < 16 * 1024
+    # And the list itself is compact: long texts are cut.
+    assert len(json.dumps(state.attributes["operations"])) < 40 * 1024
+
+
+async def test_expired_operation_is_reported(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await create_operation(emulator, expiresInSeconds=30)
+    await tick(hass, freezer)
+    assert hass.states.get(PENDING).state == "1"
+    # The server's clock moves on past the expiry; ours learns it from the list.
+    await emulator.admin.fault("clock_skew", count=0, value=60)
+    await tick(hass, freezer)
+    assert hass.states.get(PENDING).state == "0"
+    assert hass.states.get(EVENTS).attributes["event_type"] == "expired"
+
+
+async def test_server_down_makes_entities_unavailable_then_recovers(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await emulator.admin.fault("drop", count=3)
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        for _ in range(3):
+            await tick(hass, freezer)
+            assert hass.states.get(PENDING).state == STATE_UNAVAILABLE
+        assert hass.states.get(POLLING).state == STATE_ON
+        failures = [
+            record
+            for record in caplog.records
+            if record.name.startswith("custom_components.mobile_token")
+            and record.levelno >= logging.ERROR
+        ]
+        assert len(failures) == 1
+
+        await tick(hass, freezer)
+    assert hass.states.get(PENDING).state == "0"
+    assert "recovered" in caplog.text
+
+
+async def test_server_error_response_is_an_update_failure(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await emulator.admin.fault("http500")
+    await tick(hass, freezer)
+    assert hass.states.get(PENDING).state == STATE_UNAVAILABLE
+    await tick(hass, freezer)
+    assert hass.states.get(PENDING).state == "0"
+
+
+@pytest.mark.parametrize(("action", "status"), [("block", "blocked"), ("remove", "removed")])
+async def test_blocked_or_removed_activation_asks_for_a_new_one(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+    action: str,
+    status: str,
+) -> None:
+    await getattr(emulator.admin, action)(config_entry.unique_id)
+    await tick(hass, freezer, STATUS_CHECK_INTERVAL)
+
+    assert hass.states.get(STATUS).state == status
+    assert hass.states.get(PENDING).state == STATE_UNAVAILABLE
+    issue = issue_registry.async_get_issue(DOMAIN, f"activation_{status}_{config_entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"name": "Kitchen tablet"}
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_setup_with_a_blocked_activation_starts_reauth(
+    hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry
+) -> None:
+    await emulator.admin.block(config_entry.unique_id)
+    await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_setup_retries_while_the_server_is_down(
+    hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry
+) -> None:
+    await emulator.admin.fault("drop", count=2)
+    await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_missing_secrets_start_reauth(
+    hass: HomeAssistant,
+    config_entry: MobileTokenConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    await hass.config_entries.async_unload(config_entry.entry_id)
+    del hass_storage[f"{DOMAIN}.{config_entry.data[CONF_ACTIVATION_ID]}"]
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_restart_keeps_the_counter(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    key = f"{DOMAIN}.{config_entry.data[CONF_ACTIVATION_ID]}"
+    for _ in range(2):
+        operation = await create_operation(emulator)
+        await hass.services.async_call(
+            DOMAIN, "approve", {"operation_id": operation["id"], "pin": PIN}, blocking=True
+        )
+        counter = hass_storage[key]["data"]["ctrByte"]
+        (server,) = await emulator.admin.activations()
+        assert server["counter"] % 256 == counter
+        # Unload and set up again, as a restart does: the counter comes from the store.
+        assert await hass.config_entries.async_reload(config_entry.entry_id)
+        await hass.async_block_till_done()
+        assert config_entry.state is ConfigEntryState.LOADED
+        assert hass_storage[key]["data"]["ctrByte"] == counter
+    assert (await emulator.admin.get_operation(operation["id"]))["status"] == "APPROVED"
+
+
+async def test_polling_switch_stops_and_starts_polling(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await hass.services.async_call(
+        Platform.SWITCH, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: POLLING}, blocking=True
+    )
+    assert hass.states.get(POLLING).state == STATE_OFF
+    await create_operation(emulator)
+    await tick(hass, freezer)
+    await tick(hass, freezer)
+    assert hass.states.get(PENDING).state == "0"
+
+    await hass.services.async_call(
+        Platform.SWITCH, SERVICE_TURN_ON, {ATTR_ENTITY_ID: POLLING}, blocking=True
+    )
+    assert hass.states.get(POLLING).state == STATE_ON
+    assert hass.states.get(PENDING).state == "1"
+    await create_operation(emulator)
+    await tick(hass, freezer)
+    assert hass.states.get(PENDING).state == "2"
+
+
+async def test_polling_switch_off_while_the_server_is_down(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await emulator.admin.fault("drop")
+    await tick(hass, freezer)
+    assert hass.states.get(PENDING).state == STATE_UNAVAILABLE
+    await hass.services.async_call(
+        Platform.SWITCH, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: POLLING}, blocking=True
+    )
+    assert hass.states.get(POLLING).state == STATE_OFF
+
+
+async def test_polling_stays_off_after_restart(
+    hass: HomeAssistant, config_entry: MobileTokenConfigEntry
+) -> None:
+    await hass.services.async_call(
+        Platform.SWITCH, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: POLLING}, blocking=True
+    )
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(POLLING).state == STATE_OFF
+    assert config_entry.runtime_data.coordinator.update_interval is None
+
+
+async def test_options_apply_at_the_next_poll(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    hass.config_entries.async_update_entry(
+        config_entry, options={CONF_SCAN_INTERVAL: 2, CONF_LANGUAGE: "cs"}
+    )
+    coordinator = config_entry.runtime_data.coordinator
+    await create_operation(
+        emulator, texts={"cs": {"title": "Platba", "message": "Potvrďte platbu"}}
+    )
+    await tick(hass, freezer)
+    # Below the minimum: raised to 5 s, as the mobile SDK does.
+    assert coordinator.update_interval == timedelta(seconds=5)
+    assert coordinator.session.language == "cs"
+    await tick(hass, freezer, timedelta(seconds=5))
+    assert hass.states.get(PENDING).attributes["operations"][0]["title"] == "Platba"
+
+
+async def test_removing_the_entry_deletes_the_secrets(
+    hass: HomeAssistant,
+    config_entry: MobileTokenConfigEntry,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    key = f"{DOMAIN}.{config_entry.data[CONF_ACTIVATION_ID]}"
+    assert key in hass_storage
+    await hass.config_entries.async_remove(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+    issue = issue_registry.async_get_issue(DOMAIN, f"remove_in_bank_app_{config_entry.entry_id}")
+    assert issue is not None
+    assert issue.is_fixable
+
+
+async def test_event_entity_ignores_events_after_unload(
+    hass: HomeAssistant, config_entry: MobileTokenConfigEntry
+) -> None:
+    coordinator = config_entry.runtime_data.coordinator
+    await hass.config_entries.async_unload(config_entry.entry_id)
+    assert coordinator._event_listeners == []
