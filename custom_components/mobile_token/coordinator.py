@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -47,6 +47,7 @@ from .mtoken.errors import (
     AuthenticationError,
     CounterDesyncError,
     MobileTokenError,
+    ServerError,
 )
 from .mtoken.model import Operation
 from .mtoken.operations import MobileTokenClient
@@ -56,6 +57,17 @@ from .permissions import async_check_user_allowed
 from .proximity import proximity_check
 
 type MobileTokenConfigEntry = ConfigEntry[MobileTokenData]
+
+# Server answers meaning the operation is no longer pending (mobile-token-api.md section 7).
+CODE_OPERATION_EXPIRED: Final = "OPERATION_EXPIRED"
+OPERATION_OVER_CODES: Final = frozenset(
+    {
+        CODE_OPERATION_EXPIRED,
+        "OPERATION_ALREADY_FINISHED",
+        "OPERATION_ALREADY_CANCELED",
+        "OPERATION_ALREADY_FAILED",
+    }
+)
 
 
 @dataclass
@@ -432,15 +444,25 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
     async def _async_handle_failure(
         self, err: MobileTokenError, operation: Operation | None
     ) -> None:
-        """Report a refused action; after an authentication failure re-check the activation."""
-        if operation is not None:
-            error = translate_error(err)
-            self._async_fire(EVENT_FAILED, operation, error=error.translation_key)
+        """Report a refused action once, after bringing the list and status up to date.
+
+        An operation the server says is over leaves the list without a second
+        (``removed``) event; after an authentication failure the activation is
+        checked again, which may ask for a new activation.
+        """
+        finished = isinstance(err, ServerError) and err.code in OPERATION_OVER_CODES
+        if operation is not None and finished:
+            self._known.pop(operation.id, None)
         if isinstance(err, AuthenticationError | ActivationError):
             if self.session.last_status is not None:
                 self.activation_status = self.session.last_status
             self._next_status_check = 0.0
+        if finished or isinstance(err, AuthenticationError | ActivationError):
             await self.async_refresh()
+        if operation is not None:
+            expired = isinstance(err, ServerError) and err.code == CODE_OPERATION_EXPIRED
+            event_type = EVENT_EXPIRED if expired else EVENT_FAILED
+            self._async_fire(event_type, operation, error=translate_error(err).translation_key)
 
     async def _async_finished(
         self, event_type: str, operation: Operation, user_id: str | None, **details: Any
