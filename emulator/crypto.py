@@ -80,11 +80,13 @@ def find_signature(
     *,
     version: str,
     offline: bool = False,
+    length: int = DECIMAL_COMPONENT_LENGTH,
 ) -> CounterMatch | None:
     """Walk the counter window like the reference: each counter, then each type and data.
 
     Online signatures use one type and one data string; offline ones may try
-    both 2FA types (biometry allowed) and one data string per valid TOTP.
+    both 2FA types (biometry allowed) and one data string per valid TOTP, with
+    ``length`` digits per factor (the reference default is 8).
     """
     if activation.ctr_data is None:
         return None
@@ -100,7 +102,7 @@ def find_signature(
                     signature,
                     version=version,
                     offline=offline,
-                    length=DECIMAL_COMPONENT_LENGTH,
+                    length=length,
                 ):
                     return CounterMatch(steps, signature_type, data)
         ctr_data = next_counter(ctr_data)
