@@ -557,8 +557,8 @@ export function renderResult(result, language) {
 const STYLES = `
 :host { display: block; }
 ha-card { overflow: hidden; }
-.card-header { display: flex; align-items: center; justify-content: space-between; gap: 8px; padding: 16px 16px 8px; font-size: 1.3em; font-weight: 500; color: var(--ha-card-header-color, var(--primary-text-color)); }
-.badge { min-width: 24px; padding: 2px 8px; border-radius: 12px; background: var(--primary-color); color: var(--text-primary-color, #fff); font-size: 0.7em; text-align: center; box-sizing: border-box; }
+.mt-header { display: flex; align-items: center; justify-content: space-between; gap: 8px; padding: 16px 16px 8px; line-height: 1.4; font-size: 1.3em; font-weight: 500; color: var(--ha-card-header-color, var(--primary-text-color)); }
+.badge { min-width: 24px; padding: 2px 8px; line-height: 1.4; border-radius: 12px; background: var(--primary-color); color: var(--text-primary-color, #fff); font-size: 0.7em; text-align: center; box-sizing: border-box; }
 .list { display: flex; flex-direction: column; gap: 12px; padding: 8px 16px 16px; }
 .item { border: 1px solid var(--divider-color, rgba(127,127,127,.3)); border-radius: 12px; padding: 14px; background: var(--secondary-background-color, transparent); color: var(--primary-text-color); }
 .state { padding: 24px 8px; text-align: center; color: var(--secondary-text-color); }
@@ -953,7 +953,7 @@ export class MobileTokenCard extends BaseElement {
   _ensureDom() {
     if (this.shadowRoot) return;
     const root = this.attachShadow({ mode: "open" });
-    root.innerHTML = `<style>${STYLES}</style><ha-card><div class="card-header"><span class="card-title"></span><span class="badge" hidden></span></div><div class="list"></div></ha-card>`;
+    root.innerHTML = `<style>${STYLES}</style><ha-card><div class="mt-header"><span class="card-title"></span><span class="badge" hidden></span></div><div class="list"></div></ha-card>`;
     root.addEventListener("click", (event) => this._onClick(event));
     root.addEventListener("input", (event) => this._onInput(event));
     root.addEventListener("change", (event) => this._onInput(event));

@@ -1,0 +1,370 @@
+/**
+ * End to end in a real browser: the emulator with demo data, a real Home Assistant
+ * with the integration, onboarding, the config flow through the UI, a dashboard
+ * with the card, a 2FA payment approved with the PIN (after one wrong PIN) and
+ * another operation rejected, both checked on the server's admin API.
+ *
+ * Run it with scripts/e2e. Screenshots: artifacts/e2e-*.png.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { ARTIFACTS, PHONE_VIEWPORT, PROJECT_ROOT, assert, launchBrowser, screenshot } from "./browser.mjs";
+
+const PIN = "2580";
+const WRONG_PIN = "1111";
+const ADMIN = { name: "E2E Admin", username: "admin", password: "e2e-admin-password" };
+const HA_START_TIMEOUT_MS = 15 * 60 * 1000;
+const EMULATOR_START_TIMEOUT_MS = 60 * 1000;
+const UI_TIMEOUT_MS = 60 * 1000;
+const DASHBOARD_PATH = "mobile-token";
+
+const children = [];
+const workDir = mkdtempSync(join(tmpdir(), "mobile-token-e2e-"));
+
+function log(message) {
+  console.log(`[e2e] ${message}`);
+}
+
+function stopChildren() {
+  for (const child of children) {
+    if (child.exitCode === null) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+process.on("exit", stopChildren);
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    stopChildren();
+    process.exit(130);
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function start(name, command, args, options = {}) {
+  const child = spawn(command, args, { cwd: PROJECT_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], ...options });
+  children.push(child);
+  child.on("exit", (code, signal) => log(`${name} exited (${code ?? signal})`));
+  return child;
+}
+
+/** The emulator's JSON lines: {url, appConfig, …} then {activationCode, userId}. */
+async function startEmulator() {
+  const port = await freePort();
+  const child = start("emulator", join(PROJECT_ROOT, "scripts", "server"), ["--demo", "--port", String(port), "--data", join(workDir, "emulator")]);
+  child.stderr.on("data", (chunk) => process.stderr.write(`[emulator] ${chunk}`));
+  const info = {};
+  const lines = createInterface({ input: child.stdout });
+  const ready = new Promise((resolve, reject) => {
+    lines.on("line", (line) => {
+      try {
+        Object.assign(info, JSON.parse(line));
+      } catch {
+        log(`emulator: ${line}`);
+        return;
+      }
+      if (info.url && info.appConfig && info.activationCode) resolve(info);
+    });
+    child.on("exit", () => reject(new Error("the emulator stopped before it was ready")));
+  });
+  const timeout = sleep(EMULATOR_START_TIMEOUT_MS).then(() => {
+    throw new Error("the emulator did not start in time");
+  });
+  await Promise.race([ready, timeout]);
+  log(`emulator at ${info.url}, activation code for ${info.userId}`);
+  return info;
+}
+
+function writeHomeAssistantConfig(configDir, port) {
+  mkdirSync(join(configDir, "custom_components"), { recursive: true });
+  symlinkSync(join(PROJECT_ROOT, "custom_components", "mobile_token"), join(configDir, "custom_components", "mobile_token"));
+  writeFileSync(
+    join(configDir, "configuration.yaml"),
+    `# A lean Home Assistant for the browser test.
+homeassistant:
+  name: Mobile token e2e
+  time_zone: UTC
+  country: CZ
+  currency: CZK
+  unit_system: metric
+http:
+  server_host: 127.0.0.1
+  server_port: ${port}
+frontend:
+config:
+lovelace:
+  dashboards:
+    ${DASHBOARD_PATH}:
+      mode: yaml
+      filename: mobile-token-dashboard.yaml
+      title: Mobile token
+      icon: mdi:shield-key
+      show_in_sidebar: true
+logger:
+  default: warning
+  logs:
+    custom_components.mobile_token: debug
+`,
+  );
+  writeFileSync(
+    join(configDir, "mobile-token-dashboard.yaml"),
+    `title: Mobile token
+views:
+  - title: Approvals
+    path: approvals
+    cards:
+      - type: custom:mobile-token-card
+`,
+  );
+}
+
+async function waitForHttp(url, timeoutMs, child) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error("Home Assistant stopped during start-up");
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(2000);
+  }
+  throw new Error(`${url} did not answer in time`);
+}
+
+async function startHomeAssistant() {
+  const port = await freePort();
+  const configDir = join(workDir, "ha");
+  writeHomeAssistantConfig(configDir, port);
+  const logFile = join(configDir, "home-assistant.log");
+  const child = start("Home Assistant", join(PROJECT_ROOT, ".venv", "bin", "hass"), ["-c", configDir, "--log-file", logFile]);
+  child.stdout.resume();
+  child.stderr.resume();
+  const base = `http://127.0.0.1:${port}`;
+  log(`starting Home Assistant at ${base} (the first start can take minutes)`);
+  await waitForHttp(`${base}/api/onboarding`, HA_START_TIMEOUT_MS, child);
+  log("Home Assistant answers");
+  return { base, logFile };
+}
+
+async function postJson(url, body, token) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+
+/** Onboarding as the first screen does it: the owner, then the remaining steps. */
+async function onboard(base) {
+  const clientId = `${base}/`;
+  const { auth_code: code } = await postJson(`${base}/api/onboarding/users`, { client_id: clientId, language: "en", ...ADMIN });
+  const response = await fetch(`${base}/auth/token`, {
+    method: "POST",
+    body: new URLSearchParams({ grant_type: "authorization_code", code, client_id: clientId }),
+  });
+  assert(response.ok, `token exchange: ${response.status}`);
+  const tokens = await response.json();
+  await postJson(`${base}/api/onboarding/core_config`, {}, tokens.access_token);
+  await postJson(`${base}/api/onboarding/analytics`, {}, tokens.access_token);
+  await postJson(`${base}/api/onboarding/integration`, { client_id: clientId, redirect_uri: `${base}/?auth_callback=1` }, tokens.access_token);
+  log("onboarded the owner");
+  return { ...tokens, clientId };
+}
+
+/** Signed in as the owner: the frontend reads its tokens from localStorage. */
+async function signIn(context, base, tokens) {
+  const stored = {
+    access_token: tokens.access_token,
+    refresh_token: tokens.refresh_token,
+    expires_in: tokens.expires_in,
+    token_type: tokens.token_type,
+    expires: Date.now() + tokens.expires_in * 1000,
+    hassUrl: base,
+    clientId: tokens.clientId,
+  };
+  await context.addInitScript(
+    ([hassTokens]) => {
+      if (!localStorage.getItem("hassTokens")) localStorage.setItem("hassTokens", hassTokens);
+    },
+    [JSON.stringify(stored)],
+  );
+}
+
+async function configEntries(base, token) {
+  const response = await fetch(`${base}/api/config/config_entries/entry?domain=mobile_token`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert(response.ok, `config entries: ${response.status}`);
+  return response.json();
+}
+
+async function fillField(dialog, label, value) {
+  const field = dialog.getByLabel(label, { exact: true });
+  await field.fill(value);
+}
+
+/** Add the integration the way a user does: the config flow dialog of the integrations page. */
+async function addIntegrationThroughUi(page, base, emulator, tokens) {
+  await page.goto(`${base}/config/integrations/dashboard/add?domain=mobile_token`);
+  // The integrations page first asks whether to set the integration up.
+  await page.getByRole("button", { name: "OK" }).click({ timeout: UI_TIMEOUT_MS });
+  const dialog = page.locator("dialog-data-entry-flow");
+  await dialog.getByText("Connect to the bank's server").waitFor({ timeout: UI_TIMEOUT_MS });
+  await fillField(dialog, "Server URL", emulator.url);
+  await fillField(dialog, "Configuration string", emulator.appConfig);
+  await screenshot(page, "e2e-config-flow-server");
+  await dialog.getByRole("button", { name: /^(Submit|Next)$/ }).click();
+  await dialog.getByText("Activate the mobile token").waitFor({ timeout: UI_TIMEOUT_MS });
+  await fillField(dialog, "Activation code", emulator.activationCode);
+  await fillField(dialog, "PIN", PIN);
+  await fillField(dialog, "PIN again", PIN);
+  await screenshot(page, "e2e-config-flow-activate");
+  await dialog.getByRole("button", { name: /^(Submit|Next)$/ }).click();
+  const deadline = Date.now() + UI_TIMEOUT_MS;
+  let entries = [];
+  while (Date.now() < deadline && !entries.some((entry) => entry.state === "loaded")) {
+    await sleep(1000);
+    entries = await configEntries(base, tokens.access_token);
+  }
+  await screenshot(page, "e2e-config-flow-done");
+  assert(entries.some((entry) => entry.state === "loaded"), `a loaded entry after the flow: ${JSON.stringify(entries)}`);
+  log(`integration added through the UI: ${entries[0].title}`);
+}
+
+async function serverOperation(emulator, operationId) {
+  const response = await fetch(`${emulator.url.replace(/\/$/, "")}/admin/operations/${encodeURIComponent(operationId)}`);
+  assert(response.ok, `admin operation ${operationId}: ${response.status}`);
+  return response.json();
+}
+
+const card = (page) => page.locator("mobile-token-card");
+
+async function openDashboard(page, base) {
+  await page.goto(`${base}/${DASHBOARD_PATH}/approvals`);
+  await card(page).locator(".list").waitFor({ timeout: UI_TIMEOUT_MS });
+  await card(page).locator('[data-key^="op:"]').first().waitFor({ timeout: UI_TIMEOUT_MS });
+}
+
+/** The pending operations as the card received them over the websocket. */
+async function cardOperations(page) {
+  return card(page).evaluate((element) => element._operations);
+}
+
+function pickOperations(operations) {
+  const plain = (operation) => !operation.ui?.preApprovalScreen;
+  const toApprove = operations.find((operation) => operation.requiresPin && operation.allowedSignatureType?.type === "2FA" && plain(operation) && /payment/i.test(operation.name));
+  const toReject = operations.find((operation) => operation !== toApprove && plain(operation));
+  assert(toApprove, `a 2FA payment among ${operations.map((operation) => operation.name)}`);
+  assert(toReject, "a second operation to reject");
+  return { toApprove, toReject };
+}
+
+async function approveWithPin(page, operation) {
+  const item = card(page).locator(`[data-key="op:${operation.id}"]`);
+  await item.getByRole("button", { name: "Approve", exact: true }).click();
+  await item.getByText("Enter your PIN").waitFor();
+  for (const digit of WRONG_PIN) await item.locator(`[data-digit="${digit}"]`).click();
+  await item.getByRole("button", { name: "Confirm" }).click();
+  await item.getByText(/Attempts left: \d+/).waitFor({ timeout: UI_TIMEOUT_MS });
+  await screenshot(card(page), "e2e-wrong-pin");
+  for (const digit of PIN) await item.locator(`[data-digit="${digit}"]`).click();
+  await item.getByRole("button", { name: "Confirm" }).click();
+  const result = card(page).locator(`[data-key="result:${operation.id}"]`);
+  await result.getByText("Operation approved").waitFor({ timeout: UI_TIMEOUT_MS });
+  await screenshot(card(page), "e2e-approved");
+  await result.getByRole("button", { name: "Done" }).click();
+}
+
+async function rejectWithReason(page, operation) {
+  const item = card(page).locator(`[data-key="op:${operation.id}"]`);
+  await item.getByRole("button", { name: "Reject", exact: true }).click();
+  await item.getByLabel("The details are wrong").check();
+  await item.getByRole("button", { name: "Reject operation" }).click();
+  const result = card(page).locator(`[data-key="result:${operation.id}"]`);
+  await result.getByText("Operation rejected").waitFor({ timeout: UI_TIMEOUT_MS });
+  await screenshot(card(page), "e2e-rejected");
+}
+
+async function main() {
+  const emulator = await startEmulator();
+  const ha = await startHomeAssistant();
+  const tokens = await onboard(ha.base);
+  const browser = await launchBrowser();
+  try {
+    await signIn(browser.context, ha.base, tokens);
+    const page = await browser.context.newPage();
+    page.on("pageerror", (error) => log(`page error: ${error.message}`));
+    await addIntegrationThroughUi(page, ha.base, emulator, tokens);
+
+    await openDashboard(page, ha.base);
+    await screenshot(page, "e2e-dashboard-light");
+    const { toApprove, toReject } = pickOperations(await cardOperations(page));
+    log(`approving "${toApprove.formData.title}" and rejecting "${toReject.formData.title}"`);
+    await approveWithPin(page, toApprove);
+    await rejectWithReason(page, toReject);
+
+    const approved = await serverOperation(emulator, toApprove.id);
+    assert(approved.status === "APPROVED", `server status of the approved operation: ${approved.status}`);
+    assert(approved.signatureType === "possession_knowledge", `approved with the PIN: ${approved.signatureType}`);
+    const rejected = await serverOperation(emulator, toReject.id);
+    assert(rejected.status === "REJECTED", `server status of the rejected operation: ${rejected.status}`);
+    assert(rejected.rejectReason === "INCORRECT_DATA", `reject reason: ${rejected.rejectReason}`);
+    log("the server recorded APPROVED (possession_knowledge) and REJECTED (INCORRECT_DATA)");
+
+    await page.evaluate(() => localStorage.setItem("selectedTheme", JSON.stringify({ theme: "default", dark: true })));
+    await openDashboard(page, ha.base);
+    await sleep(1000);
+    await screenshot(page, "e2e-dashboard-dark");
+    const phone = await browser.context.newPage();
+    await phone.setViewportSize(PHONE_VIEWPORT);
+    await openDashboard(phone, ha.base);
+    await sleep(1000);
+    await screenshot(phone, "e2e-dashboard-phone");
+    log("passed");
+  } catch (error) {
+    for (const page of browser.context.pages()) await screenshot(page, `e2e-failure-${browser.context.pages().indexOf(page)}`).catch(() => {});
+    if (existsSync(ha.logFile)) {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      writeFileSync(join(ARTIFACTS, "e2e-home-assistant.log"), readFileSync(ha.logFile));
+      log(`Home Assistant log: ${join(ARTIFACTS, "e2e-home-assistant.log")}`);
+    }
+    throw error;
+  } finally {
+    await browser.close();
+  }
+}
+
+try {
+  await main();
+} finally {
+  stopChildren();
+  await sleep(500);
+  rmSync(workDir, { recursive: true, force: true });
+}
