@@ -112,6 +112,8 @@ async function main() {
     const dark = await openHarness(browser.context, base, "theme=dark&editor=1");
     await checkList(dark);
     await screenshot(dark, "harness-dark");
+    await dark.locator("mobile-token-card-editor select").waitFor();
+    await screenshot(dark.locator("mobile-token-card-editor"), "harness-editor");
 
     const phone = await openHarness(browser.context, base, "theme=light&lang=cs", PHONE_VIEWPORT);
     await phone.getByText("Potvrzení platby".slice(0, 0) || "Vyprší za").first().waitFor();

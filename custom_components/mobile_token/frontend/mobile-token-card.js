@@ -31,6 +31,9 @@ const FINAL_ERRORS = new Set([
   "operation_failed",
 ]);
 
+// Errors about the proximity code: back to the QR_SCAN screen to enter it again.
+const PROXIMITY_ERRORS = new Set(["invalid_pac", "pac_mismatch", "proximity_required"]);
+
 export const STRINGS = {
   en: {
     title: "Mobile token",
@@ -88,7 +91,8 @@ export const STRINGS = {
     error_factor_not_allowed: "This way of approving is not allowed for this operation.",
     error_biometry_not_enabled: "Approving without PIN is not enabled for this token.",
     error_proximity_required: "Enter the code from the bank's QR code first.",
-    error_invalid_pac: "The QR code does not belong to this operation.",
+    error_invalid_pac: "This is not a code from the bank's QR code.",
+    error_pac_mismatch: "The QR code belongs to another operation.",
     error_block_risk: "This is your last attempt: a wrong PIN blocks the token. Type the PIN again to try it.",
     error_activation_removed: "The token was removed at the bank. Activate it again in the integration.",
     error_authentication_failed: "The bank refused the approval.",
@@ -152,7 +156,8 @@ export const STRINGS = {
     error_factor_not_allowed: "Tento způsob potvrzení není pro operaci povolen.",
     error_biometry_not_enabled: "Potvrzení bez PINu není pro tento token zapnuté.",
     error_proximity_required: "Nejprve zadejte kód z QR kódu banky.",
-    error_invalid_pac: "QR kód nepatří k této operaci.",
+    error_invalid_pac: "Toto není kód z QR kódu banky.",
+    error_pac_mismatch: "QR kód patří k jiné operaci.",
     error_block_risk: "Toto je poslední pokus: chybný PIN token zablokuje. Pro pokus zadejte PIN znovu.",
     error_activation_removed: "Token byl v bance odstraněn. Aktivujte ho v integraci znovu.",
     error_authentication_failed: "Banka potvrzení odmítla.",
@@ -694,7 +699,9 @@ export class MobileTokenCard extends BaseElement {
     const language = pickLanguage(hass?.locale?.language ?? hass?.language);
     const languageChanged = language !== this._language;
     this._language = language;
-    if (first || !this._unsubscribe) this._subscribe();
+    // Home Assistant sets hass on every state change: subscribe once; the connection
+    // re-subscribes by itself after a reconnect, and failures retry on their own schedule.
+    if (first) this._subscribe();
     if (first || languageChanged) this._render(true);
   }
 
@@ -944,7 +951,7 @@ export class MobileTokenCard extends BaseElement {
       error: message,
       remaining: code === "wrong_pin" ? remainingAttempts(error) : null,
       acceptBlockRisk: code === "block_risk",
-      preDone: code === "invalid_pac" ? false : this._state(operation.id).preDone,
+      preDone: PROXIMITY_ERRORS.has(code) ? false : this._state(operation.id).preDone,
     });
   }
 
