@@ -10,7 +10,8 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
-from tests.integration.conftest import PIN, create_operation
+
+from .conftest import PIN, create_operation
 
 WRONG_PIN = "9999"
 # Distinctive so that any trace of it in the log is found.

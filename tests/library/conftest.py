@@ -59,13 +59,13 @@ def make_device(
 
 
 @pytest.fixture
-async def emu(tmp_path: Path) -> AsyncIterator[Any]:
+async def emu(socket_enabled: None, tmp_path: Path) -> AsyncIterator[Any]:
     async with run_emulator(tmp_path / "emulator") as running:
         yield running
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
+async def http(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
 

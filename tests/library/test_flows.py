@@ -35,8 +35,8 @@ async def test_activation_reports_fingerprint_and_active_status(device: Device) 
 
 async def test_activation_code_signature_is_verified(emu: Any, http: aiohttp.ClientSession) -> None:
     created = await emu.admin.create_activation_code(USER_ID)
-    signed = f"{created['activationCode']}#{created['activationSignature']}"
-    result = await make_device(http, emu).session.create_activation(signed.lower(), PIN, name="QR")
+    signed = f"{created['activationCode'].lower()}#{created['activationSignature']}"
+    result = await make_device(http, emu).session.create_activation(signed, PIN, name="QR")
     assert result.status.status == "active"
 
     other = await emu.admin.create_activation_code(USER_ID)
