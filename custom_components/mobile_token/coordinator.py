@@ -43,7 +43,6 @@ from .const import (
 from .errors import translate_error, validation_error
 from .mtoken.errors import (
     ActivationError,
-    ActivationRemovedError,
     AuthenticationError,
     CounterDesyncError,
     MobileTokenError,
@@ -140,10 +139,6 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         """Whether the pending list is fetched periodically."""
         return self._polling
 
-    def operation(self, operation_id: str) -> Operation | None:
-        """Return a pending operation from the last list, if it is there."""
-        return self._known.get(operation_id)
-
     @callback
     def async_add_operation_listener(self, listener: OperationEventListener) -> CALLBACK_TYPE:
         """Call ``listener`` for every operation event; return the unsubscribe callback."""
@@ -203,8 +198,6 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         """Read the activation status; a blocked or removed activation needs a new one."""
         try:
             status = await self.session.fetch_status()
-        except ActivationRemovedError:
-            status = ActivationStatusInfo(STATUS_REMOVED, 0, 0)
         except CounterDesyncError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="counter_desync"
@@ -304,7 +297,8 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
     ) -> Operation:
         """Reject a pending operation with a reason (possession signature)."""
         await async_check_user_allowed(self.hass, self.config_entry, user_id)
-        operation = await self.async_get_operation(operation_id)
+        # Nothing is signed over the operation's data: the listed copy is enough.
+        operation = self._known.get(operation_id) or await self.async_get_operation(operation_id)
         LOGGER.debug("Rejecting operation %s (%s)", operation.id, reason)
         try:
             await self.client.reject(operation.id, reason)

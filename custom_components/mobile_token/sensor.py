@@ -20,8 +20,6 @@ from homeassistant.helpers.typing import StateType
 from .const import (
     ACTIVATION_STATUSES,
     STATUS_BLOCKED,
-    STATUS_CREATED,
-    STATUS_PENDING_COMMIT,
     STATUS_REMOVED,
 )
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
@@ -51,23 +49,21 @@ def operation_summaries(coordinator: MobileTokenCoordinator) -> list[dict[str, A
 def activation_status(coordinator: MobileTokenCoordinator) -> str | None:
     """Return the activation status as one of the sensor's options."""
     status = coordinator.activation_status
-    if status is None:
-        return None
-    if status.status == STATUS_CREATED:
-        return STATUS_PENDING_COMMIT
-    return status.status
+    return status.status if status and status.status in ACTIVATION_STATUSES else None
 
 
 def activation_attempts(coordinator: MobileTokenCoordinator) -> dict[str, Any]:
-    """Failed and allowed PIN attempts."""
+    """Return the failed, allowed and remaining PIN attempts."""
     status = coordinator.activation_status
-    if status is None:
-        return {}
-    return {
-        "failed_attempts": status.failed_attempts,
-        "max_failed_attempts": status.max_failed_attempts,
-        "remaining_attempts": status.remaining_attempts,
-    }
+    return (
+        {
+            "failed_attempts": status.failed_attempts,
+            "max_failed_attempts": status.max_failed_attempts,
+            "remaining_attempts": status.remaining_attempts,
+        }
+        if status
+        else {}
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from datetime import timedelta
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import (
     ATTR_ENTITY_ID,
@@ -20,8 +22,10 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
@@ -213,6 +217,35 @@ async def test_blocked_or_removed_activation_asks_for_a_new_one(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
+async def test_refused_token_checks_the_activation_at_once(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await emulator.admin.block(config_entry.unique_id)
+    await tick(hass, freezer)
+    assert hass.states.get(STATUS).state == "blocked"
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_counter_out_of_reach_asks_for_a_new_activation(
+    hass: HomeAssistant,
+    config_entry: MobileTokenConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    await hass.config_entries.async_unload(config_entry.entry_id)
+    stored = hass_storage[f"{DOMAIN}.{config_entry.data[CONF_ACTIVATION_ID]}"]["data"]
+    stored["ctrByte"] = (stored["ctrByte"] + 100) % 256
+    stored["ctrData"] = base64.b64encode(bytes(16)).decode()
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
 async def test_setup_with_a_blocked_activation_starts_reauth(
     hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry
 ) -> None:
@@ -354,9 +387,19 @@ async def test_removing_the_entry_deletes_the_secrets(
     await hass.config_entries.async_remove(config_entry.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
-    issue = issue_registry.async_get_issue(DOMAIN, f"remove_in_bank_app_{config_entry.entry_id}")
+    issue_id = f"remove_in_bank_app_{config_entry.entry_id}"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.is_fixable
+
+    assert await async_setup_component(hass, "repairs", {})
+    flow_manager = repairs_flow_manager(hass)
+    assert flow_manager is not None
+    result = await flow_manager.async_init(DOMAIN, data={"issue_id": issue_id})
+    assert result["step_id"] == "confirm"
+    result = await flow_manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_event_entity_ignores_events_after_unload(

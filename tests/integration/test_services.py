@@ -306,11 +306,14 @@ async def test_reject_refused_after_the_server_dropped_the_request(
 ) -> None:
     operation = await create_operation(emulator)
     await call(hass, "refresh", {})
-    # The detail passes, the rejection's connection is dropped.
+    # The operation is listed, so the rejection is the only request; its connection drops.
     await emulator.admin.fault("drop", count=1)
     with pytest.raises(HomeAssistantError) as err:
         await call(hass, "reject", {"operation_id": operation["id"], "reason": "UNKNOWN"})
     assert err.value.translation_key == "cannot_connect"
+    assert hass.states.get(EVENTS).attributes["event_type"] == "failed"
+    assert hass.states.get(EVENTS).attributes["error"] == "cannot_connect"
+    assert await server_status(emulator, operation["id"]) == "PENDING"
 
 
 async def test_claim_get_operation_and_history(
