@@ -8,12 +8,13 @@ and the state file (0600, written atomically) is never left half-written.
 import argparse
 import asyncio
 import contextlib
+import fcntl
 import getpass
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,18 @@ class StateFile:
         """The session's persistence callback: every counter change hits the disk."""
         self.activation = activation
         self.save()
+
+
+@contextlib.contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold a lock beside the state file, so two commands never share a counter value."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.lock", "a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def read_pin(args: argparse.Namespace) -> str:
@@ -351,7 +364,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mtoken: --state FILE is required for this command", file=sys.stderr)
         return EXIT_FAILURE
     try:
-        result = asyncio.run(args.handler(args))
+        if args.needs_state:
+            with exclusive(args.state):
+                result = asyncio.run(args.handler(args))
+        else:
+            result = asyncio.run(args.handler(args))
     except MobileTokenError as err:
         print(f"mtoken: {describe(err)}", file=sys.stderr)
         return EXIT_FAILURE
