@@ -38,6 +38,8 @@ ADMIN_PREFIX: Final = "/admin"
 #: How long a stopping server waits for requests in flight (a latency fault) before cancelling.
 SHUTDOWN_TIMEOUT_S: Final = 0.5
 _ERROR_KEY: Final = "emulator_error"
+#: Status logged for a dropped request (nginx's "connection closed without response").
+HTTP_DROPPED: Final = 444
 _MS_PER_S: Final = 1000
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -74,8 +76,8 @@ async def fault_injection(request: web.Request, handler: Handler) -> web.StreamR
     if faults.drop:
         request[_ERROR_KEY] = "fault: connection dropped"
         if request.transport is not None:
-            request.transport.close()
-        raise ConnectionResetError("dropped by an injected fault")
+            request.transport.abort()
+        return web.Response(status=HTTP_DROPPED)
     if faults.http500:
         request[_ERROR_KEY] = "fault: http500"
         return json_response(error_body(ERROR_GENERIC, MSG_GENERIC), HTTP_INTERNAL_ERROR)
@@ -111,8 +113,6 @@ async def error_envelope(request: web.Request, handler: Handler) -> web.StreamRe
         status, code, message = _http_error(err)
         request[_ERROR_KEY] = f"{code}: {message}"
         return json_response(error_body(code, message), status)
-    except ConnectionResetError:
-        raise
     except Exception:  # a bug must still answer in the envelope, and be logged
         _LOGGER.exception("unexpected error in %s %s", request.method, request.path)
         request[_ERROR_KEY] = f"{ERROR_GENERIC}: unexpected error"

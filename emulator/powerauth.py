@@ -356,7 +356,8 @@ async def token_remove(request: web.Request) -> web.Response:
 
 async def activation_remove(request: web.Request) -> web.Response:
     """Remove the caller's activation (2FA signature)."""
-    emu, _body, signed = await _signed(request, URI_ID_ACTIVATION_REMOVE, TWO_FACTOR_TYPES)
+    emu, body, signed = await _signed(request, URI_ID_ACTIVATION_REMOVE, TWO_FACTOR_TYPES)
+    parse_json(body, invalid_request)
     activation = signed.activation
     activation.status = ActivationStatus.REMOVED
     emu.db.save_activation(activation)
@@ -367,7 +368,8 @@ async def activation_remove(request: web.Request) -> web.Response:
 
 async def signature_validate(request: web.Request) -> web.Response:
     """Validate a signature of any type (the client's counter resynchronisation)."""
-    await _signed(request, URI_ID_SIGNATURE_VALIDATE, ALL_SIGNATURE_TYPES)
+    _emu, body, _signed_by = await _signed(request, URI_ID_SIGNATURE_VALIDATE, ALL_SIGNATURE_TYPES)
+    parse_json(body, invalid_request)
     return json_response(ok_body())
 
 
@@ -395,7 +397,9 @@ async def vault_unlock(request: web.Request) -> web.Response:
 async def server_status(request: web.Request) -> web.Response:
     """The server time, which clients use to correct their clocks."""
     emu = emulator_of(request)
-    await read_body(request, encryption_error)
+    body = await read_body(request, invalid_request)
+    if body.strip():
+        as_object(parse_json(body, invalid_request), invalid_request)
     return json_response(ok_body({"serverTime": emu.now_ms()}))
 
 
