@@ -4,6 +4,7 @@ import json
 import secrets
 from dataclasses import replace
 
+import pytest
 from emu_helpers import USER_ID, activate
 from raw_client import (
     PATH_ACTIVATION_CREATE,
@@ -83,12 +84,8 @@ async def test_blocked_activation_gets_no_temporary_key(
     client: RawClient, emu: RunningEmulator, device: Device
 ) -> None:
     await emu.admin.block(device.activation_id)
-    try:
+    with pytest.raises(AssertionError, match="ERR_TEMPORARY_KEY"):
         await client.temporary_key(device)
-    except AssertionError as err:
-        assert "ERR_TEMPORARY_KEY" in str(err)
-    else:
-        raise AssertionError("a blocked activation must not get a temporary key")
 
 
 # -- activation -----------------------------------------------------------------------
