@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from homeassistant.core import HomeAssistant
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.mobile_token.const import DOMAIN
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
 from custom_components.mobile_token.diagnostics import async_get_config_entry_diagnostics
-from homeassistant.core import HomeAssistant
 
 from .conftest import PIN, create_operation, normalize
 
