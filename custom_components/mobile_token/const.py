@@ -66,7 +66,6 @@ STATUS_ACTIVE: Final = "active"
 STATUS_PENDING_COMMIT: Final = "pending_commit"
 STATUS_BLOCKED: Final = "blocked"
 STATUS_REMOVED: Final = "removed"
-STATUS_CREATED: Final = "created"
 ACTIVATION_STATUSES: Final = [STATUS_ACTIVE, STATUS_PENDING_COMMIT, STATUS_BLOCKED, STATUS_REMOVED]
 
 # Repair issue ids (suffixed with the entry id).
@@ -83,5 +82,4 @@ ATTR_TOTP: Final = "totp"
 ATTR_REASON: Final = "reason"
 ATTR_QR: Final = "qr"
 ATTR_URI_ID: Final = "uri_id"
-ATTR_USER_ID: Final = "user_id"
 ISSUE_REMOVE_IN_BANK_APP: Final = "remove_in_bank_app"

@@ -1,0 +1,78 @@
+"""Action descriptions and translations are complete in both languages."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.service import async_get_all_descriptions
+
+from custom_components.mobile_token.const import DOMAIN
+from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
+
+PACKAGE = Path(__file__).parents[2] / "custom_components" / DOMAIN
+ACTIONS = {
+    "approve",
+    "reject",
+    "claim",
+    "get_operation",
+    "get_history",
+    "sign_offline_qr",
+    "parse_offline_qr",
+    "refresh",
+}
+KEY_IN_SOURCE = re.compile(
+    r'(?:validation_error|failure_error)\(\s*"([a-z_]+)"|translation_key="([a-z_]+)"'
+)
+
+
+def strings(language: str) -> dict[str, Any]:
+    """One translation file."""
+    return dict(json.loads((PACKAGE / "translations" / f"{language}.json").read_text("utf-8")))
+
+
+def keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
+    """Every key path of a translation tree."""
+    found = set()
+    for key, value in tree.items():
+        found.add(f"{prefix}/{key}")
+        if isinstance(value, dict):
+            found |= keys(value, f"{prefix}/{key}")
+    return found
+
+
+async def test_actions_are_described(
+    hass: HomeAssistant, config_entry: MobileTokenConfigEntry
+) -> None:
+    descriptions = (await async_get_all_descriptions(hass))[DOMAIN]
+    assert set(descriptions) == ACTIONS
+    assert descriptions["approve"]["name"] == "Approve operation"
+    assert descriptions["approve"]["fields"]["pin"]["selector"] == {"text": {"type": "password"}}
+    assert set(descriptions["sign_offline_qr"]["fields"]) == {
+        "config_entry_id",
+        "qr",
+        "pin",
+        "factor",
+        "uri_id",
+    }
+
+
+def test_czech_has_every_english_string() -> None:
+    assert keys(strings("cs")) == keys(strings("en"))
+
+
+def test_every_error_raised_is_translated() -> None:
+    used = set()
+    for source in PACKAGE.glob("*.py"):
+        for match in KEY_IN_SOURCE.finditer(source.read_text("utf-8")):
+            used.add(match.group(1) or match.group(2))
+    used |= {"activation_blocked", "activation_removed"}  # built from the status name
+    entities = {key for platform in strings("en")["entity"].values() for key in platform}
+    used -= entities
+    assert "wrong_pin" in used
+    for language in ("en", "cs"):
+        exceptions = strings(language)["exceptions"]
+        assert used <= set(exceptions), used - set(exceptions)
