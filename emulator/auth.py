@@ -22,6 +22,7 @@ from typing import Final
 from mtoken.encoding import b64encode
 from mtoken.signature import (
     AuthorizationHeader,
+    SignatureFactor,
     SignatureType,
     counter_after_match,
     parse_authorization_header,
@@ -38,6 +39,10 @@ from .errors import MSG_TOKEN_FAIL, auth_failed
 _LOGGER = logging.getLogger(__name__)
 
 ALL_SIGNATURE_TYPES: Final[frozenset[SignatureType]] = frozenset(SignatureType)
+#: Types that prove possession of the device (a token needs one, section 6).
+POSSESSION_TYPES: Final[frozenset[SignatureType]] = frozenset(
+    t for t in SignatureType if SignatureFactor.POSSESSION in t.factors
+)
 TWO_FACTOR_TYPES: Final[frozenset[SignatureType]] = frozenset(
     {SignatureType.POSSESSION_KNOWLEDGE, SignatureType.POSSESSION_BIOMETRY}
 )

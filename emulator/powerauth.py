@@ -44,7 +44,7 @@ from mtoken.signature import AUTHORIZATION_HEADER, SignatureType, parse_header_f
 from mtoken.status import STATUS_CHALLENGE_SIZE, STATUS_NONCE_SIZE, ActivationStatus
 from mtoken.token import TOKEN_SECRET_SIZE
 
-from .auth import ALL_SIGNATURE_TYPES, TWO_FACTOR_TYPES, verify_signed_request
+from .auth import ALL_SIGNATURE_TYPES, POSSESSION_TYPES, TWO_FACTOR_TYPES, verify_signed_request
 from .context import Emulator, emulator_of
 from .crypto import derive_activation_keys, encrypted_status, new_ctr_data
 from .db import Activation, TemporaryKeyRecord, TokenRecord
@@ -320,7 +320,7 @@ async def _signed(
 
 async def token_create(request: web.Request) -> web.Response:
     """Create a token: the signature covers the encrypted body (encrypt-then-sign)."""
-    emu, body, signed = await _signed(request, URI_ID_TOKEN_CREATE, ALL_SIGNATURE_TYPES)
+    emu, body, signed = await _signed(request, URI_ID_TOKEN_CREATE, POSSESSION_TYPES)
     opened = open_request(
         emu,
         parse_json(body, encryption_error),

@@ -309,6 +309,9 @@ async def test_token_create_needs_a_valid_signature(client: RawClient, device: D
     reply = await client.create_token(device)
     assert (reply.status, reply.code) == (401, AUTH_FAIL)
     device.keys = real
+    reply = await client.create_token(device, SignatureType.KNOWLEDGE)
+    assert (reply.status, reply.code) == (401, AUTH_FAIL)
+    assert (await client.create_token(device, PB)).status == 200
 
 
 async def test_token_create_needs_activation_scope_encryption(
