@@ -1,0 +1,1 @@
+"""Property-based fuzzing of the library's decoders and the emulator's endpoints."""
