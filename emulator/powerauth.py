@@ -142,7 +142,7 @@ async def keystore_create(request: web.Request) -> web.Response:
     )
     try:
         claims = peek_jwt_claims(jwt)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:
         raise temporary_key_error(f"bad JWT: {err}") from err
     hs256_key, signer, activation_id = _jwt_signer(emu, claims)
     try:

@@ -4,6 +4,8 @@ Each body is sent with valid authentication for its endpoint (signed,
 token, encryption header), so what is refused is the body itself.
 """
 
+import json
+import random
 from typing import Any
 
 import pytest
@@ -183,3 +185,65 @@ async def test_admin_validates_its_fields(emu: RunningEmulator, client: RawClien
     )
     reply = await client.post("/admin/operations/unknown/offline-qr", {})
     assert (reply.status, reply.code) == (404, "ERROR_NOT_FOUND")
+
+
+def _mutate(rng: random.Random, data: bytes) -> bytes:
+    """Flip, cut, duplicate or splice in junk: what a broken proxy or an attacker sends."""
+    out = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        choice = rng.randrange(5)
+        position = rng.randrange(len(out) + 1)
+        if choice == 0 and out:
+            out[min(position, len(out) - 1)] ^= 1 << rng.randrange(8)
+        elif choice == 1:
+            del out[position:]
+        elif choice == 2:
+            out[position:position] = rng.choice(
+                [b'"', b"{", b"]", b"\\u0000", b"1e999", b"-1", b"null"]
+            )
+        elif choice == 3:
+            out[position:position] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+        else:
+            out += out[: rng.randint(0, 16)]
+    return bytes(out)
+
+
+async def test_random_garbage_never_crashes_the_server(
+    emu: RunningEmulator, client: RawClient, device: Device
+) -> None:
+    rng = random.Random(20240229)
+    code = (await emu.admin.create_activation_code("mallory"))["activationCode"]
+    activation, *_ = await client.activation_request(code)
+    seeds = [
+        json.dumps(activation).encode(),
+        json.dumps(
+            {
+                "requestObject": {
+                    "activationId": device.activation_id,
+                    "challenge": "AAAAAAAAAAAAAAAAAAAAAA==",
+                }
+            }
+        ).encode(),
+        json.dumps(
+            {"requestObject": {"id": "x", "data": "A1*A100CZK", "proximityCheck": {"otp": "1"}}}
+        ).encode(),
+        b'{"requestObject":{"jwt":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhIjoxfQ.AAAA"}}',
+    ]
+    await client.create_token(device)
+    headers = [
+        client.signature_header(device, "/pa/signature/validate", b"{}"),
+        client.token_header(device),
+        client.encryption_header(),
+    ]
+    for path in list(SIGNED) + TOKEN + PLAIN:
+        for _ in range(12):
+            body = _mutate(rng, rng.choice(seeds))
+            name, value = next(iter(rng.choice(headers).items()))
+            # Header values stay printable ASCII: anything else is refused by HTTP itself.
+            mutated = bytes(b for b in _mutate(rng, value.encode()) if 32 <= b < 127)
+            junk = {name: mutated.decode("ascii")} if rng.random() < 0.7 else {}
+            reply = await client.post(path, body, junk)
+            assert reply.status in (200, 400, 401), (path, reply.status, reply.raw[:200])
+            assert reply.body is not None
+            assert reply.body["status"] in ("OK", "ERROR")
+    assert (await client.post("/pa/v3/status", {})).status == 200
