@@ -77,7 +77,8 @@ from .mtoken.errors import (
     NetworkError,
     ServerError,
 )
-from .mtoken.session import ActivationResult, PowerAuthSession, check_pin
+from .mtoken.factors import check_pin
+from .mtoken.session import ActivationResult, PowerAuthSession
 from .store import ActivationStore
 
 _TEXT = TextSelector()

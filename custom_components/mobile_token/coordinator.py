@@ -48,10 +48,11 @@ from .mtoken.errors import (
     MobileTokenError,
     ServerError,
 )
+from .mtoken.factors import Authentication, Factor
 from .mtoken.model import Operation
 from .mtoken.operations import MobileTokenClient
 from .mtoken.qr import QrOperation, parse_qr_operation
-from .mtoken.session import ActivationStatusInfo, Authentication, Factor, PowerAuthSession
+from .mtoken.session import ActivationStatusInfo, PowerAuthSession
 from .permissions import async_check_user_allowed
 from .proximity import proximity_check
 

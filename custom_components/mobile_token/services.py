@@ -28,7 +28,7 @@ from .const import (
 )
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator, parse_offline_qr
 from .errors import validation_error
-from .mtoken.session import Factor
+from .mtoken.factors import Factor
 
 ATTR_ACCEPT_BLOCK_RISK: Final = "accept_block_risk"
 

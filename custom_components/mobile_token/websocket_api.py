@@ -28,8 +28,8 @@ from homeassistant.exceptions import HomeAssistantError
 from .const import DOMAIN
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
 from .errors import validation_error
+from .mtoken.factors import Factor
 from .mtoken.model import Operation
-from .mtoken.session import Factor
 from .permissions import async_check_user_allowed
 from .services import get_config_entry
 

@@ -7,8 +7,9 @@ import pytest
 
 from mtoken.app_config import parse_config_string
 from mtoken.errors import BadResponseError, NetworkError, RequestTimeoutError, ServerError
+from mtoken.factors import Authentication
 from mtoken.operations import MobileTokenClient
-from mtoken.session import Authentication, PowerAuthSession
+from mtoken.session import PowerAuthSession
 
 from .conftest import PIN, Device, payment
 

@@ -15,9 +15,9 @@ from mtoken.errors import (
     InvalidStateError,
     ServerError,
 )
+from mtoken.factors import Authentication
 from mtoken.model import ProximityCheck, ProximityCheckType
 from mtoken.qr import parse_qr_operation
-from mtoken.session import Authentication
 
 from .conftest import PIN, USER_ID, Device, make_device, payment
 

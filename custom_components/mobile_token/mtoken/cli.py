@@ -23,11 +23,12 @@ import aiohttp
 
 from .app_config import AppConfig, build_config_string, parse_config_string
 from .errors import AuthenticationError, InvalidInputError, InvalidStateError, MobileTokenError
+from .factors import Authentication
 from .model import ProximityCheck, ProximityCheckType
 from .operations import MobileTokenClient
 from .pac import parse_pac_deeplink, parse_pac_qr
 from .qr import parse_qr_operation, qr_operation_to_dict
-from .session import Authentication, PowerAuthSession
+from .session import PowerAuthSession
 from .state import ActivationState
 
 STATE_FILE_VERSION = 1

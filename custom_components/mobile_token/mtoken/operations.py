@@ -10,11 +10,12 @@ from typing import Any, Final
 
 from .dates import format_datetime_z, parse_datetime
 from .errors import BadResponseError, InvalidQrCodeError, InvalidStateError
+from .factors import Authentication, Factor
 from .http import Response, response_object
 from .keys import verify_server_signed_data
 from .model import Operation, ProximityCheck, parse_operation, parse_operation_list
 from .qr import QrOperation, offline_signature_body
-from .session import Authentication, Factor, PowerAuthSession
+from .session import PowerAuthSession
 
 PATH_LIST: Final = "/api/auth/token/app/operation/list"
 PATH_DETAIL: Final = "/api/auth/token/app/operation/detail"

@@ -9,20 +9,19 @@ look-ahead window needs.
 """
 
 import asyncio
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, Final, TypeVar
 
 import aiohttp
 
-from . import ecies, keystore, protection
+from . import ecies, protection
 from .activation_code import parse_activation_code, verify_activation_code_signature
 from .app_config import AppConfig
 from .counter import next_counter, next_ctr_byte
+from .e2ee import ActivationScope, Envelope, TemporaryKeys
 from .encoding import b64decode, b64encode
 from .errors import (
     ActivationBlockedError,
@@ -35,14 +34,12 @@ from .errors import (
     InvalidStateError,
     MobileTokenError,
 )
+from .factors import Authentication, Factor, check_pin
 from .http import Response, Transport, require_dict, require_str, response_object
-from .kdf import derive_keys
+from .jsonbody import json_bytes, json_object
 from .keys import (
     activation_fingerprint,
     generate_private_key,
-    load_public_key,
-    master_secret,
-    private_key_bytes,
     public_key_bytes,
 )
 from .signature import (
@@ -54,7 +51,7 @@ from .signature import (
     select_factor_keys,
     signature_base_string,
 )
-from .state import ActivationState
+from .state import ActivationState, new_activation_state
 from .status import (
     ActivationStatus,
     CounterSyncAction,
@@ -73,7 +70,6 @@ HEADER_ENCRYPTION: Final = "X-PowerAuth-Encryption"
 HEADER_TOKEN: Final = "X-PowerAuth-Token"
 
 PATH_SERVER_STATUS: Final = "/pa/v3/status"
-PATH_KEYSTORE_CREATE: Final = "/pa/v3/keystore/create"
 PATH_ACTIVATION_CREATE: Final = "/pa/v3/activation/create"
 PATH_ACTIVATION_STATUS: Final = "/pa/v3/activation/status"
 PATH_ACTIVATION_REMOVE: Final = "/pa/v3/activation/remove"
@@ -91,9 +87,6 @@ URI_ID_SIGNATURE_VALIDATE: Final = "/pa/signature/validate"
 REASON_COUNTER_SYNCHRONIZATION: Final = "COUNTER_SYNCHRONIZATION"
 PLATFORM: Final = "homeassistant"
 DEVICE_INFO: Final = "Home Assistant"
-# Temporary keys are reused until this close to their expiry (protocol section 7).
-TEMPORARY_KEY_MARGIN_MS: Final = 10_000
-MIN_PIN_LENGTH: Final = 4
 
 _STATUS_NAMES: Final = {
     ActivationStatus.CREATED: "created",
@@ -105,40 +98,6 @@ _STATUS_NAMES: Final = {
 
 Persist = Callable[[dict[str, Any]], Awaitable[None]]
 RunBlocking = Callable[[Callable[[], Any]], Awaitable[Any]]
-
-
-class Factor(StrEnum):
-    """The signature types a mobile token approves with."""
-
-    POSSESSION = "possession"
-    POSSESSION_KNOWLEDGE = "possession_knowledge"
-    POSSESSION_BIOMETRY = "possession_biometry"
-
-
-@dataclass(frozen=True, slots=True)
-class Authentication:
-    """Which factors sign a request, with the PIN when knowledge is one of them."""
-
-    factor: Factor
-    pin: str | None = None
-
-    @classmethod
-    def possession(cls) -> "Authentication":
-        """Possession only (1FA operations, rejects, tokens)."""
-        return cls(Factor.POSSESSION)
-
-    @classmethod
-    def with_pin(cls, pin: str) -> "Authentication":
-        """Possession and knowledge: the user's PIN."""
-        return cls(Factor.POSSESSION_KNOWLEDGE, pin)
-
-    @classmethod
-    def biometry(cls) -> "Authentication":
-        """Possession and the stored biometry-factor key (approval without a PIN)."""
-        return cls(Factor.POSSESSION_BIOMETRY)
-
-    def __repr__(self) -> str:
-        return f"Authentication({self.factor.value})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,12 +121,6 @@ class ActivationResult:
     activation_id: str
     fingerprint: str
     status: ActivationStatusInfo
-
-
-def check_pin(pin: str) -> None:
-    """Refuse PINs the mobile SDK would refuse (digits only, at least four)."""
-    if len(pin) < MIN_PIN_LENGTH or not pin.isdigit():
-        raise InvalidPinError(f"The PIN must be at least {MIN_PIN_LENGTH} digits")
 
 
 async def _to_thread(func: Callable[[], _T]) -> _T:
@@ -200,7 +153,7 @@ class PowerAuthSession:
         self._run_blocking: RunBlocking = run_blocking or _to_thread
         self._signing_lock = asyncio.Lock()
         self._token_lock = asyncio.Lock()
-        self._temporary_keys: dict[str | None, keystore.TemporaryKey] = {}
+        self._temporary_keys = TemporaryKeys(self.transport, config, self.clock, PROTOCOL_VERSION)
         self.last_status: ActivationStatusInfo | None = None
 
     # -- state -------------------------------------------------------------
@@ -243,7 +196,7 @@ class PowerAuthSession:
 
     async def server_time(self) -> int:
         """Ask the server for its time and learn the clock offset from it."""
-        body = self._json({"requestObject": {"challenge": b64encode(secrets.token_bytes(16))}})
+        body = json_bytes({"requestObject": {"challenge": b64encode(secrets.token_bytes(16))}})
         response = await self.transport.post(PATH_SERVER_STATUS, body)
         payload = require_dict(response_object(response.body), "status")
         server_time = payload.get("serverTime")
@@ -256,7 +209,7 @@ class PowerAuthSession:
         """Read the activation status and bring the counter back in line with it."""
         state = self.state
         challenge = secrets.token_bytes(16)
-        body = self._json(
+        body = json_bytes(
             {
                 "requestObject": {
                     "activationId": state.activation_id,
@@ -324,30 +277,28 @@ class PowerAuthSession:
             "platform": PLATFORM,
             "deviceInfo": DEVICE_INFO,
         }
-        temporary_key = await self._temporary_key(None)
-        layer2_request, layer2_decryptor = self._encryptor(
-            ecies.SH1_ACTIVATION_LAYER2, None, temporary_key
-        )
-        layer2_payload = layer2_request(self._json(layer2))
+        layer2_envelope = await self._envelope(ecies.SH1_ACTIVATION_LAYER2, None)
+        layer1_envelope = await self._envelope(ecies.SH1_APPLICATION_GENERIC, None)
         layer1 = {
             "type": "CODE",
             "identityAttributes": {"code": activation_code.code},
             "customAttributes": {},
-            "activationData": layer2_payload,
+            "activationData": layer2_envelope.encrypt(json_bytes(layer2)),
         }
-        layer1_request, layer1_decryptor = self._encryptor(
-            ecies.SH1_APPLICATION_GENERIC, None, temporary_key
-        )
-        headers = {HEADER_ENCRYPTION: self._encryption_header(None)}
+        headers = {
+            HEADER_ENCRYPTION: ecies.build_encryption_header(PROTOCOL_VERSION, self.config.app_key)
+        }
         response = await self.transport.post(
-            PATH_ACTIVATION_CREATE, self._json(layer1_request(self._json(layer1))), headers
+            PATH_ACTIVATION_CREATE, json_bytes(layer1_envelope.encrypt(json_bytes(layer1))), headers
         )
-        layer1_answer = self._decode_json(layer1_decryptor(response.body), "activation")
-        layer2_answer = self._decode_json(
-            layer2_decryptor(layer1_answer.get("activationData")), "activation data"
+        layer1_answer = json_object(layer1_envelope.decrypt(response.body), "activation")
+        layer2_answer = json_object(
+            layer2_envelope.decrypt(layer1_answer.get("activationData")), "activation data"
         )
         state = await self._run_blocking(
-            lambda: _new_state(device_key, layer2_answer, pin, allow_biometry=allow_biometry)
+            lambda: new_activation_state(
+                device_key, layer2_answer, pin, allow_biometry=allow_biometry
+            )
         )
         await self._save(state)
         _LOGGER.debug("Activation created")
@@ -367,7 +318,7 @@ class PowerAuthSession:
 
     async def unlock_vault(self, auth: Authentication, reason: str) -> bytes:
         """Fetch the vault key (signed and encrypted, protocol section 9)."""
-        plaintext = self._json({"reason": reason})
+        plaintext = json_bytes({"reason": reason})
         answer = await self._signed_encrypted_post(
             PATH_VAULT_UNLOCK, URI_ID_VAULT_UNLOCK, ecies.SH1_VAULT_UNLOCK, plaintext, auth
         )
@@ -383,7 +334,7 @@ class PowerAuthSession:
         self, path: str, uri_id: str, body: dict[str, Any] | bytes, auth: Authentication
     ) -> Any:
         """POST ``body`` signed with ``auth``; return the decoded JSON answer."""
-        raw = body if isinstance(body, bytes) else self._json(body)
+        raw = body if isinstance(body, bytes) else json_bytes(body)
         factor_keys = await self._factor_keys(auth)
         try:
             async with self._signing_lock:
@@ -474,7 +425,7 @@ class PowerAuthSession:
 
     async def token_post(self, path: str, body: dict[str, Any]) -> Response:
         """POST with the ``possession_universal`` token; re-create it once if refused."""
-        raw = self._json(body)
+        raw = json_bytes(body)
         for attempt in range(2):
             token_id, token_secret = await self._token(renew=attempt > 0)
             nonce = secrets.token_bytes(16)
@@ -533,125 +484,18 @@ class PowerAuthSession:
 
     # -- ECIES ------------------------------------------------------------------
 
+    def _activation_scope(self) -> ActivationScope:
+        state = self.state
+        return ActivationScope(state.activation_id, state.transport_key, state.server_public_key)
+
+    async def _envelope(self, sh1: str, scope: ActivationScope | None) -> Envelope:
+        temporary_key = await self._temporary_keys.get(scope)
+        return Envelope(self.config, self.clock, temporary_key, sh1, scope, PROTOCOL_VERSION)
+
     async def _signed_encrypted_post(
         self, path: str, uri_id: str, sh1: str, plaintext: bytes, auth: Authentication
     ) -> dict[str, Any]:
         """Encrypt-then-sign (trap 6): the signature covers the encrypted JSON body."""
-        temporary_key = await self._temporary_key(self.state.activation_id)
-        encrypt, decrypt = self._encryptor(sh1, self.state.activation_id, temporary_key)
-        body = self._json(encrypt(plaintext))
-        answer = await self.signed_post(path, uri_id, body, auth)
-        return self._decode_json(decrypt(answer), "encrypted answer")
-
-    def _encryptor(
-        self, sh1: str, activation_id: str | None, temporary_key: keystore.TemporaryKey
-    ) -> tuple[Callable[[bytes], dict[str, Any]], Callable[[Any], bytes]]:
-        """One ECIES envelope: a request encryptor and its response decryptor."""
-        if activation_id is None:
-            sh2_base = ecies.sh2_base_application(self.config.app_secret)
-        else:
-            sh2_base = ecies.sh2_base_activation(self.state.transport_key, self.config.app_secret)
-        associated = ecies.associated_data(
-            PROTOCOL_VERSION, self.config.app_key, activation_id, temporary_key.key_id
-        )
-        encryptor = ecies.EciesEncryptor(
-            temporary_key.public_key, sh1, sh2_base, associated, version=PROTOCOL_VERSION
-        )
-        decryptors: list[ecies.EciesResponseDecryptor] = []
-
-        def encrypt(plaintext: bytes) -> dict[str, Any]:
-            payload, decryptor = encryptor.encrypt_request(
-                plaintext, timestamp_ms=self.clock.now_ms(), temporary_key_id=temporary_key.key_id
-            )
-            decryptors.append(decryptor)
-            return payload
-
-        def decrypt(payload: Any) -> bytes:
-            if not decryptors:
-                raise InvalidStateError("No request was encrypted in this envelope")
-            if not isinstance(payload, dict):
-                raise BadResponseError("The server's encrypted answer is not a JSON object")
-            return decryptors[-1].decrypt_response(payload)
-
-        return encrypt, decrypt
-
-    def _encryption_header(self, activation_id: str | None) -> str:
-        return ecies.build_encryption_header(PROTOCOL_VERSION, self.config.app_key, activation_id)
-
-    async def _temporary_key(self, activation_id: str | None) -> keystore.TemporaryKey:
-        """A temporary ECIES key of the scope, fetched once and reused until near expiry."""
-        cached = self._temporary_keys.get(activation_id)
-        if (
-            cached is not None
-            and cached.expires_at_ms - TEMPORARY_KEY_MARGIN_MS > self.clock.now_ms()
-        ):
-            return cached
-        app_secret_raw = b64decode(self.config.app_secret)
-        if activation_id is None:
-            jwt_key = keystore.application_jwt_key(app_secret_raw)
-            signer = self.config.master_public_key
-        else:
-            jwt_key = keystore.activation_jwt_key(self.state.transport_key, app_secret_raw)
-            signer = self.state.server_public_key
-        challenge = b64encode(secrets.token_bytes(18))
-        jwt = keystore.build_request_jwt(self.config.app_key, jwt_key, activation_id, challenge)
-        response = await self.transport.post(
-            PATH_KEYSTORE_CREATE, self._json({"requestObject": {"jwt": jwt}})
-        )
-        answer = require_dict(response_object(response.body), "temporary key")
-        key = keystore.verify_response_jwt(
-            require_str(answer, "jwt"),
-            signer,
-            challenge=challenge,
-            app_key=self.config.app_key,
-            activation_id=activation_id,
-        )
-        self.clock.update(
-            key.issued_at_ms, sent_ms=response.sent_ms, received_ms=response.received_ms
-        )
-        self._temporary_keys[activation_id] = key
-        return key
-
-    # -- helpers -----------------------------------------------------------------
-
-    @staticmethod
-    def _json(value: Any) -> bytes:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-    @staticmethod
-    def _decode_json(raw: bytes, what: str) -> dict[str, Any]:
-        try:
-            value = json.loads(raw)
-        except (UnicodeDecodeError, ValueError) as err:
-            raise BadResponseError(f"The server's {what} is not JSON") from err
-        return require_dict(value, what)
-
-
-def _new_state(
-    device_key: Any, answer: dict[str, Any], pin: str, *, allow_biometry: bool
-) -> ActivationState:
-    """Derive and protect the activation's keys (runs off the event loop: PBKDF2)."""
-    activation_id = require_str(answer, "activationId")
-    try:
-        server_public = b64decode(require_str(answer, "serverPublicKey"))
-        ctr_data = b64decode(require_str(answer, "ctrData"), length=16)
-        server_key = load_public_key(server_public)
-    except ValueError as err:
-        raise BadResponseError("The server's activation data is malformed") from err
-    keys = derive_keys(master_secret(device_key, server_key))
-    salt = secrets.token_bytes(protection.SALT_SIZE)
-    pin_key = protection.derive_pin_key(pin, salt)
-    return ActivationState(
-        activation_id=activation_id,
-        server_public_key=public_key_bytes(server_key),
-        device_public_key=public_key_bytes(device_key),
-        encrypted_device_private_key=protection.encrypt_device_private_key(
-            keys.vault, private_key_bytes(device_key)
-        ),
-        possession_key=keys.possession,
-        encrypted_knowledge_key=protection.encrypt_knowledge_key(pin_key, keys.knowledge),
-        knowledge_salt=salt,
-        transport_key=keys.transport,
-        ctr_data=ctr_data,
-        biometry_key=keys.biometry if allow_biometry else None,
-    )
+        envelope = await self._envelope(sh1, self._activation_scope())
+        answer = await self.signed_post(path, uri_id, json_bytes(envelope.encrypt(plaintext)), auth)
+        return json_object(envelope.decrypt(answer), "encrypted answer")

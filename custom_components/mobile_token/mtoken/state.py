@@ -11,11 +11,18 @@ PIN), the device private key only under the vault key, the biometry key only
 when the user opted in to approvals without a PIN.
 """
 
+import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any, Self
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from . import protection
 from .encoding import b64decode, b64encode
-from .errors import InvalidStateError
+from .errors import BadResponseError, InvalidStateError
+from .http import require_str
+from .kdf import derive_keys
+from .keys import load_public_key, master_secret, private_key_bytes, public_key_bytes
 
 STATE_VERSION = 1
 
@@ -106,3 +113,39 @@ class ActivationState:
         if token_id is not None and not isinstance(token_id, str):
             raise InvalidStateError("The stored activation is damaged")
         return cls(activation_id=activation_id, ctr_byte=ctr_byte, token_id=token_id, **values)
+
+
+def new_activation_state(
+    device_key: ec.EllipticCurvePrivateKey,
+    answer: dict[str, Any],
+    pin: str,
+    *,
+    allow_biometry: bool,
+) -> ActivationState:
+    """Derive and protect a new activation's keys from the server's layer-2 answer.
+
+    Runs PBKDF2, so callers run it off the event loop.
+    """
+    activation_id = require_str(answer, "activationId")
+    try:
+        server_key = load_public_key(b64decode(require_str(answer, "serverPublicKey")))
+        ctr_data = b64decode(require_str(answer, "ctrData"), length=16)
+    except ValueError as err:
+        raise BadResponseError("The server's activation data is malformed") from err
+    keys = derive_keys(master_secret(device_key, server_key))
+    salt = secrets.token_bytes(protection.SALT_SIZE)
+    pin_key = protection.derive_pin_key(pin, salt)
+    return ActivationState(
+        activation_id=activation_id,
+        server_public_key=public_key_bytes(server_key),
+        device_public_key=public_key_bytes(device_key),
+        encrypted_device_private_key=protection.encrypt_device_private_key(
+            keys.vault, private_key_bytes(device_key)
+        ),
+        possession_key=keys.possession,
+        encrypted_knowledge_key=protection.encrypt_knowledge_key(pin_key, keys.knowledge),
+        knowledge_salt=salt,
+        transport_key=keys.transport,
+        ctr_data=ctr_data,
+        biometry_key=keys.biometry if allow_biometry else None,
+    )
