@@ -18,13 +18,13 @@ from mtoken.encoding import b64encode
 from mtoken.keys import load_private_key
 from mtoken.status import DEFAULT_MAX_FAILED_ATTEMPTS, ActivationStatus
 
+from .activation import COMMIT_AUTO, COMMIT_MANUAL
 from .auth import verify_offline_signature
 from .context import Emulator, emulator_of
 from .crypto import new_totp_seed, totp, valid_totps
-from .db import Activation, Operation
 from .errors import HTTP_FORBIDDEN, ApiError, activation_error, invalid_request, not_found
 from .faults import MAX_COUNT, MAX_LATENCY_S, MAX_SKEW_S, FaultKind
-from .httpio import as_object, get_str, json_response, read_json
+from .httpio import as_object, get_str, json_response, read_json, require_str
 from .offline import (
     KEY_DIGITS,
     NONCES_TRIED,
@@ -35,7 +35,7 @@ from .offline import (
 )
 from .operation_json import ALLOWED_FACTORS, TWO_FACTOR_VARIANTS, admin_operation_json
 from .operations import STATUS_APPROVED, STATUS_PENDING, is_owner
-from .powerauth import COMMIT_AUTO, COMMIT_MANUAL
+from .records import Activation, Operation
 
 DEFAULT_EXPIRY_S: Final = 300
 MAX_EXPIRY_S: Final = 365 * 24 * 3600
@@ -124,12 +124,11 @@ async def create_activation_code(request: web.Request) -> web.Response:
     """``POST /admin/activation-code {"userId", "commit"?, "maxFailedAttempts"?}``."""
     emu = emulator_of(request)
     body = as_object(await read_json(request, invalid_request), invalid_request)
-    user_id = get_str(body, "userId", invalid_request, max_length=256)
+    user_id = require_str(body, "userId", invalid_request, max_length=256)
     commit = body.get("commit", COMMIT_AUTO)
     if commit not in (COMMIT_AUTO, COMMIT_MANUAL):
         raise invalid_request("commit must be 'auto' or 'manual'")
     attempts = _int(body, "maxFailedAttempts", DEFAULT_MAX_FAILED_ATTEMPTS, 1, MAX_ATTEMPTS)
-    assert user_id is not None  # noqa: S101 - required by get_str
     activation = issue_activation_code(
         emu, user_id, commit_mode=commit, max_failed_attempts=attempts
     )
@@ -228,8 +227,8 @@ def operation_from_request(emu: Emulator, body: dict[str, Any]) -> Operation:
         id=str(uuid.uuid4()),
         user_id=user_id,
         activation_id=activation_id,
-        name=get_str(body, "name", invalid_request, max_length=256) or "",
-        data=get_str(body, "data", invalid_request, max_length=4096) or "",
+        name=require_str(body, "name", invalid_request, max_length=256),
+        data=require_str(body, "data", invalid_request),
         status=STATUS_PENDING,
         created_ms=now,
         expires_ms=now + expires_s * 1000,
@@ -313,9 +312,9 @@ async def verify_offline(request: web.Request) -> web.Response:
     """``POST /admin/verify-offline``: check a typed-back code; a valid one approves."""
     emu = emulator_of(request)
     body = as_object(await read_json(request, invalid_request), invalid_request)
-    activation_id = get_str(body, "activationId", invalid_request, max_length=64) or ""
-    operation_id = get_str(body, "operationId", invalid_request, max_length=64) or ""
-    code = get_str(body, "code", invalid_request, max_length=64) or ""
+    activation_id = require_str(body, "activationId", invalid_request, max_length=64)
+    operation_id = require_str(body, "operationId", invalid_request, max_length=64)
+    code = require_str(body, "code", invalid_request, max_length=64)
     uri_id = get_str(body, "uriId", invalid_request, required=False, max_length=256)
     emu.db.expire_due(emu.now_ms())
     operation = emu.db.get_operation(operation_id)

@@ -33,8 +33,8 @@ from mtoken.token import parse_token_header, verify_token_digest
 
 from .context import Emulator
 from .crypto import CounterMatch, find_signature
-from .db import Activation, TokenRecord
 from .errors import MSG_TOKEN_FAIL, auth_failed
+from .records import Activation, TokenRecord
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from mtoken.status import (
     encrypt_status_blob,
 )
 
-from .db import Activation
+from .records import Activation
 
 #: How many counter values past the stored one a signature may use (section 4).
 LOOK_AHEAD: Final = 20

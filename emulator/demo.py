@@ -20,8 +20,8 @@ from mtoken.status import ActivationStatus
 from .admin import code_json, issue_activation_code
 from .context import Emulator
 from .crypto import new_totp_seed
-from .db import Operation
 from .operation_json import FACTOR_POSSESSION, TWO_FACTOR_VARIANTS
+from .records import Operation
 from .texts import DEMO_TEXTS, LANGUAGE_CS, LANGUAGE_EN
 
 _LOGGER = logging.getLogger(__name__)

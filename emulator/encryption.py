@@ -29,8 +29,8 @@ from mtoken.ecies import (
 from mtoken.keys import load_private_key
 
 from .context import Emulator
-from .db import Activation
 from .errors import encryption_error, temporary_key_error
+from .records import Activation
 
 #: Accepted distance between the request timestamp and the server time.
 TIMESTAMP_TOLERANCE_MS: Final = 60_000

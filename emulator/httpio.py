@@ -16,6 +16,8 @@ from .errors import ApiError
 #: Largest request body the emulator reads (the reference rejects far smaller ones too).
 MAX_BODY_SIZE: Final = 64 * 1024
 REQUEST_OBJECT: Final = "requestObject"
+#: Longest string field read unless the field says otherwise.
+MAX_FIELD_LENGTH: Final = 4096
 
 type ErrorFactory = Callable[[str], ApiError]
 
@@ -68,25 +70,23 @@ def get_str(
     error: ErrorFactory,
     *,
     required: bool = True,
-    max_length: int = 4096,
+    max_length: int = MAX_FIELD_LENGTH,
 ) -> str | None:
     """A string field: present and non-empty when required, bounded in length."""
-    value = obj.get(name)
-    if value is None and not required:
+    if obj.get(name) is None and not required:
         return None
-    if not isinstance(value, str) or (required and not value):
-        raise error(f"{name} is missing or not a string")
-    if len(value) > max_length:
-        raise error(f"{name} is too long")
-    return value
+    return require_str(obj, name, error, max_length=max_length)
 
 
 def require_str(
-    obj: Mapping[str, Any], name: str, error: ErrorFactory, max_length: int = 4096
+    obj: Mapping[str, Any], name: str, error: ErrorFactory, max_length: int = MAX_FIELD_LENGTH
 ) -> str:
-    """A required non-empty string field."""
-    value = get_str(obj, name, error, max_length=max_length)
-    assert value is not None  # noqa: S101 - get_str raised otherwise
+    """A required non-empty string field, bounded in length."""
+    value = obj.get(name)
+    if not isinstance(value, str) or not value:
+        raise error(f"{name} is missing or not a non-empty string")
+    if len(value) > max_length:
+        raise error(f"{name} is too long")
     return value
 
 

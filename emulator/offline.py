@@ -18,8 +18,8 @@ from mtoken.encoding import b64encode
 from mtoken.keys import ecdsa_sign_der
 from mtoken.signature import URI_ID_OFFLINE_DEFAULT, SignatureType, offline_signature_data
 
-from .db import Operation
 from .operation_json import FACTOR_POSSESSION_BIOMETRY
+from .records import Operation
 from .texts import DEFAULT_LANGUAGE, localized
 
 SIGNING_KEY_MASTER: Final = "master"

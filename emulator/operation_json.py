@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from mtoken.encoding import b64encode
 
-from .db import Operation
+from .records import Operation
 from .texts import DEFAULT_LANGUAGE, localized
 
 FACTOR_POSSESSION: Final = "possession"

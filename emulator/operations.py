@@ -16,7 +16,6 @@ from mtoken.token import TOKEN_HEADER
 from .auth import TWO_FACTOR_TYPES, SignedBy, TokenAuth, verify_signed_request, verify_token
 from .context import Emulator, emulator_of
 from .crypto import totp_matches
-from .db import Activation, Operation
 from .errors import (
     HTTP_UNAUTHORIZED,
     INVALID_OPERATION,
@@ -42,6 +41,7 @@ from .httpio import (
     require_str,
 )
 from .operation_json import format_date, operation_json
+from .records import Activation, Operation
 from .texts import choose_language
 
 _LOGGER = logging.getLogger(__name__)

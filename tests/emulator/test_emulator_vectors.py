@@ -15,9 +15,10 @@ from emu_helpers import vectors_dir
 
 from emulator.context import Application, Emulator
 from emulator.crypto import LOOK_AHEAD, encrypted_status, find_signature
-from emulator.db import Activation, Database, TemporaryKeyRecord
+from emulator.db import Database
 from emulator.encryption import open_request
 from emulator.errors import ERR_ENCRYPTION, ApiError
+from emulator.records import Activation, TemporaryKeyRecord
 from mtoken.counter import next_counter
 from mtoken.ecies import (
     EciesResponseDecryptor,
