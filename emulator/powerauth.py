@@ -16,7 +16,7 @@ from aiohttp import web
 from mtoken.ecies import SH1_TOKEN_CREATE, SH1_VAULT_UNLOCK
 from mtoken.encoding import b64encode
 from mtoken.protection import encrypt_vault_key
-from mtoken.signature import AUTHORIZATION_HEADER, SignatureType
+from mtoken.signature import AUTHORIZATION_HEADER, SignatureType, canonical_query
 from mtoken.status import ActivationStatus
 from mtoken.token import TOKEN_SECRET_SIZE
 
@@ -49,17 +49,27 @@ URI_ID_TOKEN_CREATE: Final = "/pa/token/create"
 URI_ID_TOKEN_REMOVE: Final = "/pa/token/remove"
 URI_ID_VAULT_UNLOCK: Final = "/pa/vault/unlock"
 URI_ID_SIGNATURE_VALIDATE: Final = "/pa/signature/validate"
+METHOD_GET: Final = "GET"
+SIGNATURE_VALIDATE_METHODS: Final = (METHOD_GET, "POST", "PUT", "DELETE")
 VAULT_SIGNATURE_TYPES: Final = TWO_FACTOR_TYPES | {SignatureType.POSSESSION_KNOWLEDGE_BIOMETRY}
 VAULT_REASONS: Final = frozenset(
     {"ADD_BIOMETRY", "FETCH_ENCRYPTION_KEY", "SIGN_WITH_DEVICE_PRIVATE_KEY", "RECOVERY_CODE"}
 )
 
 
+async def signed_data(request: web.Request) -> bytes:
+    """What a signature covers: the exact body, or for GET the canonical query (section 4)."""
+    if request.method == METHOD_GET:
+        canonical: str = canonical_query(request.query_string)
+        return canonical.encode("utf-8")
+    return await read_body(request, invalid_request)
+
+
 async def _signed(
     request: web.Request, uri_id: str, allowed: frozenset[SignatureType]
 ) -> tuple[Emulator, bytes, SignedBy]:
     emu = emulator_of(request)
-    body = await read_body(request, invalid_request)
+    body = await signed_data(request)
     signed = verify_signed_request(
         emu,
         request.headers.get(AUTHORIZATION_HEADER),
@@ -110,7 +120,8 @@ async def token_remove(request: web.Request) -> web.Response:
 async def activation_remove(request: web.Request) -> web.Response:
     """Remove the caller's activation (2FA signature)."""
     emu, body, signed = await _signed(request, URI_ID_ACTIVATION_REMOVE, TWO_FACTOR_TYPES)
-    parse_json(body, invalid_request)
+    if body.strip():
+        parse_json(body, invalid_request)
     activation = signed.activation
     activation.status = ActivationStatus.REMOVED
     emu.db.save_activation(activation)
@@ -120,9 +131,13 @@ async def activation_remove(request: web.Request) -> web.Response:
 
 
 async def signature_validate(request: web.Request) -> web.Response:
-    """Validate a signature of any type (the client's counter resynchronisation)."""
+    """Validate a signature of any type and HTTP method (e.g. counter resynchronisation).
+
+    A body, when there is one, must be JSON; a GET is signed over its query.
+    """
     _emu, body, _signed_by = await _signed(request, URI_ID_SIGNATURE_VALIDATE, ALL_SIGNATURE_TYPES)
-    parse_json(body, invalid_request)
+    if request.method != METHOD_GET and body.strip():
+        parse_json(body, invalid_request)
     return json_response(ok_body())
 
 
@@ -164,6 +179,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/pa/v3/activation/remove", activation_remove)
     app.router.add_post("/pa/v3/token/create", token_create)
     app.router.add_post("/pa/v3/token/remove", token_remove)
-    app.router.add_post("/pa/v3/signature/validate", signature_validate)
+    for method in SIGNATURE_VALIDATE_METHODS:
+        app.router.add_route(method, "/pa/v3/signature/validate", signature_validate)
     app.router.add_post("/pa/v3/vault/unlock", vault_unlock)
     app.router.add_post("/pa/v3/status", server_status)

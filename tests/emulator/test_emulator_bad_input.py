@@ -93,6 +93,7 @@ ACCEPTED = {
 }
 for _path in ("/pa/v3/activation/remove", "/pa/v3/signature/validate"):
     for _name in (
+        "empty",
         "array",
         "no requestObject",
         "requestObject not an object",

@@ -368,3 +368,16 @@ async def test_server_time_follows_clock_skew(client: RawClient, emu: RunningEmu
     assert skewed.response_object["serverTime"] - before > 3_590_000
     back = await client.post("/pa/v3/status", {})
     assert abs(back.response_object["serverTime"] - before) < 5_000
+
+
+async def test_get_signature_covers_the_canonical_query(client: RawClient, device: Device) -> None:
+    query = "limit=10&b=x%20y&a=2&a=1"
+    headers = client.signature_header(device, URI_VALIDATE, b"a=1&a=2&b=x+y&limit=10", method="GET")
+    async with client.http.get(f"{client.url}{PATH_VALIDATE}?{query}", headers=headers) as response:
+        assert response.status == 200
+    headers = client.signature_header(device, URI_VALIDATE, b"limit=10", method="GET")
+    async with client.http.get(f"{client.url}{PATH_VALIDATE}?{query}", headers=headers) as response:
+        assert response.status == 401
+    headers = client.signature_header(device, URI_VALIDATE, b"", method="DELETE")
+    async with client.http.delete(f"{client.url}{PATH_VALIDATE}", headers=headers) as response:
+        assert response.status == 200

@@ -7,12 +7,14 @@ reference blobs carry.
 """
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from emu_helpers import vectors_dir
 
+from emulator.auth import verify_signed_request
 from emulator.context import Application, Emulator
 from emulator.crypto import LOOK_AHEAD, encrypted_status, find_signature
 from emulator.db import Database
@@ -32,7 +34,7 @@ from mtoken.ecies import (
 )
 from mtoken.encoding import b64decode, b64encode
 from mtoken.keys import load_private_key
-from mtoken.signature import SignatureType
+from mtoken.signature import SignatureType, canonical_query
 from mtoken.status import ActivationStatus, decrypt_status_blob
 
 POWERAUTH = vectors_dir() / "powerauth"
@@ -44,8 +46,14 @@ def _cases(name: str) -> list[dict[str, Any]]:
     return data.get("data") or data.get("cases") or next(iter(data.values()))
 
 
-def _ids(cases: list[dict[str, Any]]) -> list[str]:
-    return [str(i) for i in range(len(cases))]
+def _each(cases: list[dict[str, Any]], check: Callable[[dict[str, Any]], None]) -> None:
+    """Run a check on every case of a file, naming the case that fails."""
+    assert cases
+    for index, case in enumerate(cases):
+        try:
+            check(case)
+        except (AssertionError, ApiError, ValueError) as err:
+            raise AssertionError(f"case {index} fails: {err!r}") from err
 
 
 def _activation_with_keys(inputs: dict[str, Any]) -> Activation:
@@ -66,12 +74,9 @@ def _activation_with_keys(inputs: dict[str, Any]) -> Activation:
 
 
 ONLINE = [("signatures-v3.json", "3.0"), ("signatures-v31.json", "3.1")]
-ONLINE_CASES = [(name, version, case) for name, version in ONLINE for case in _cases(name)]
 
 
-@pytest.mark.vectors
-@pytest.mark.parametrize(("name", "version", "case"), ONLINE_CASES)
-def test_server_verifies_online_signature(name: str, version: str, case: dict[str, Any]) -> None:
+def check_online_signature(version: str, case: dict[str, Any]) -> None:
     inputs, signature = case["input"], case["output"]["signature"]
     activation = _activation_with_keys(inputs)
     signature_type = SignatureType.parse(inputs["signatureType"])
@@ -85,12 +90,7 @@ def test_server_verifies_online_signature(name: str, version: str, case: dict[st
     )
 
 
-OFFLINE_CASES = _cases("signatures-offline.json")
-
-
-@pytest.mark.vectors
-@pytest.mark.parametrize("case", OFFLINE_CASES, ids=_ids(OFFLINE_CASES))
-def test_server_verifies_offline_signature(case: dict[str, Any]) -> None:
+def check_offline_signature(case: dict[str, Any]) -> None:
     inputs, signature = case["input"], case["output"]["signature"]
     activation = _activation_with_keys(inputs)
     match = find_signature(
@@ -106,11 +106,11 @@ def test_server_verifies_offline_signature(case: dict[str, Any]) -> None:
     assert match.steps == 0
 
 
-def _vector_emulator(tmp_path: Path, case: dict[str, Any], recipient: bytes) -> Emulator:
+def _vector_emulator(case: dict[str, Any], recipient: bytes) -> Emulator:
     application = Application(
         case["application_key"], case["application_secret"], load_private_key(recipient)
     )
-    return Emulator(db=Database.open(tmp_path), application=application)
+    return Emulator(db=Database(Path(":memory:")), application=application)
 
 
 def _vector_activation(emu: Emulator, case: dict[str, Any], recipient: bytes) -> Activation:
@@ -129,14 +129,9 @@ def _vector_activation(emu: Emulator, case: dict[str, Any], recipient: bytes) ->
     return activation
 
 
-ECIES_CASES = _cases("generated/ecies.json")
-
-
-@pytest.mark.vectors
-@pytest.mark.parametrize("case", ECIES_CASES, ids=_ids(ECIES_CASES))
-def test_server_opens_reference_ecies_request(tmp_path: Path, case: dict[str, Any]) -> None:
+def check_ecies_request(case: dict[str, Any]) -> None:
     recipient = bytes.fromhex(case["recipient_private_key_hex"])
-    emu = _vector_emulator(tmp_path, case, recipient)
+    emu = _vector_emulator(case, recipient)
     try:
         activation = None
         if case["scope"] == "ACTIVATION_SCOPE":
@@ -208,14 +203,9 @@ def _check_response(case: dict[str, Any], opened: Any, version: str) -> None:
 E2EE = [
     f"e2ee-{scope}-scope-v{v}.json" for scope in ("application", "activation") for v in (32, 33)
 ]
-E2EE_CASES = [(name, case) for name in E2EE for case in _cases(name)]
 
 
-@pytest.mark.vectors
-@pytest.mark.parametrize(("name", "case"), E2EE_CASES)
-def test_server_decrypts_reference_request_and_encrypts_response(
-    name: str, case: dict[str, Any]
-) -> None:
+def check_e2ee_case(case: dict[str, Any]) -> None:
     version = case["protocolVersion"]
     envelope = EnvelopeKey.from_bytes(b64decode(case["envelopeKey"]))
     sh2_base = b64decode(case["sharedInfo2Base"])
@@ -241,12 +231,7 @@ def test_server_decrypts_reference_request_and_encrypts_response(
     assert answer["mac"] == case["responseMac"]
 
 
-BLOB_CASES = _cases("activation-status-blob-data.json")
-
-
-@pytest.mark.vectors
-@pytest.mark.parametrize("case", BLOB_CASES, ids=_ids(BLOB_CASES))
-def test_status_blob_carries_reference_fields(case: dict[str, Any]) -> None:
+def check_status_blob(case: dict[str, Any]) -> None:
     inputs, expected = case["input"], case["output"]
     transport = b64decode(inputs["transportKey"])
     challenge, nonce = b64decode(inputs["challenge"]), b64decode(inputs["nonce"])
@@ -289,3 +274,80 @@ def test_unknown_activation_gets_random_blob() -> None:
     blob = encrypted_status(None, challenge, nonce)
     assert len(blob) == 32
     assert decrypt_status_blob(bytes(16), challenge, nonce, blob) is None
+
+
+def check_reference_request(case: dict[str, Any]) -> None:
+    """The whole server check: header, normalised data (GET: canonical query), counter advance."""
+    application = Application(
+        case["application_key"], case["application_secret"], load_private_key(bytes(range(1, 33)))
+    )
+    emu = Emulator(db=Database(Path(":memory:")), application=application)
+    try:
+        activation = _activation_with_keys(
+            {
+                "counterData": b64encode(bytes.fromhex(case["ctr_data_hex"])),
+                "signaturePossessionKey": b64encode(
+                    bytes.fromhex(case["signature_possession_key_hex"])
+                ),
+                "signatureKnowledgeKey": b64encode(
+                    bytes.fromhex(case["signature_knowledge_key_hex"])
+                ),
+                "signatureBiometryKey": b64encode(
+                    bytes.fromhex(case["signature_biometry_key_hex"])
+                ),
+            }
+        )
+        activation.activation_id = case["activation_id"]
+        emu.db.save_activation(activation)
+        method = case["http_method"]
+        if method == "GET":
+            body = canonical_query(case["query_string"]).encode()
+            assert body.decode() == case["canonized_query"]
+        else:
+            body = bytes.fromhex(case["body_hex"] or "")
+        signed = verify_signed_request(
+            emu, case["header"], method=method, uri_id=case["uri_id"], body=body
+        )
+        assert str(signed.signature_type) == case["signature_type"]
+        stored = emu.db.get_activation(case["activation_id"])
+        assert stored is not None
+        assert stored.counter == 1
+        assert stored.ctr_data == next_counter(bytes.fromhex(case["ctr_data_hex"]))
+        with pytest.raises(ApiError):  # the same request again: its counter is used up
+            verify_signed_request(
+                emu, case["header"], method=method, uri_id=case["uri_id"], body=body
+            )
+    finally:
+        emu.db.close()
+
+
+@pytest.mark.vectors
+@pytest.mark.parametrize(("name", "version"), ONLINE)
+def test_server_verifies_online_signatures(name: str, version: str) -> None:
+    _each(_cases(name), lambda case: check_online_signature(version, case))
+
+
+@pytest.mark.vectors
+def test_server_verifies_offline_signatures() -> None:
+    _each(_cases("signatures-offline.json"), check_offline_signature)
+
+
+@pytest.mark.vectors
+def test_server_verifies_reference_requests() -> None:
+    _each(_cases("generated/signatures_online.json"), check_reference_request)
+
+
+@pytest.mark.vectors
+def test_server_opens_reference_ecies_requests() -> None:
+    _each(_cases("generated/ecies.json"), check_ecies_request)
+
+
+@pytest.mark.vectors
+@pytest.mark.parametrize("name", E2EE)
+def test_server_decrypts_reference_requests_and_encrypts_responses(name: str) -> None:
+    _each(_cases(name), check_e2ee_case)
+
+
+@pytest.mark.vectors
+def test_status_blobs_carry_reference_fields() -> None:
+    _each(_cases("activation-status-blob-data.json"), check_status_blob)
