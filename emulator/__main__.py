@@ -68,8 +68,13 @@ def main(argv: list[str] | None = None) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(args))
+    except OSError as err:
+        reason = err.strerror or str(err)
+        sys.stderr.write(f"emulator: cannot serve on 127.0.0.1:{args.port}: {reason}\n")
+        sys.exit(1)
 
 
 if __name__ == "__main__":
