@@ -381,3 +381,46 @@ async def test_get_signature_covers_the_canonical_query(client: RawClient, devic
     headers = client.signature_header(device, URI_VALIDATE, b"", method="DELETE")
     async with client.http.delete(f"{client.url}{PATH_VALIDATE}", headers=headers) as response:
         assert response.status == 200
+
+
+SIGNED_ENDPOINTS = [
+    ("/api/auth/token/app/operation/history", "/operation/history", PK),
+    ("/api/auth/token/app/operation/authorize", "/operation/authorize", PK),
+    ("/api/auth/token/app/operation/cancel", "/operation/cancel", P),
+    ("/pa/v3/token/create", "/pa/token/create", P),
+    ("/pa/v3/token/remove", URI_TOKEN_REMOVE, P),
+    ("/pa/v3/vault/unlock", URI_VAULT, PK),
+    (PATH_REMOVE, URI_REMOVE, PK),
+    (PATH_VALIDATE, URI_VALIDATE, PK),
+]
+TOKEN_ENDPOINTS = [
+    "/api/auth/token/app/operation/list",
+    "/api/auth/token/app/operation/detail",
+    "/api/auth/token/app/operation/detail/claim",
+    "/api/push/device/register/token",
+]
+
+
+async def test_every_signed_endpoint_refuses_bad_signatures_and_activations(
+    client: RawClient, emu: RunningEmulator, device: Device
+) -> None:
+    stranger = Device(
+        "8d1bd3a0-0000-4000-8000-000000000001",
+        device.server_public_key,
+        device.keys,
+        device.ctr_data,
+    )
+    await client.create_token(device)
+    for path, uri_id, signature_type in SIGNED_ENDPOINTS:
+        wrong_uri = await client.signed_post(device, path, "/somewhere/else", {}, signature_type)
+        unknown = await client.signed_post(stranger, path, uri_id, {}, signature_type)
+        for reply in (wrong_uri, unknown):
+            assert (reply.status, reply.code) == (401, AUTH_FAIL), path
+    # Five of those were two-factor signatures that failed: the activation is now blocked.
+    assert (await activation_of(emu, device))["status"] == "BLOCKED"
+    for path, uri_id, signature_type in SIGNED_ENDPOINTS:
+        reply = await client.signed_post(device, path, uri_id, {}, signature_type)
+        assert (reply.status, reply.code) == (401, AUTH_FAIL), path
+    for path in TOKEN_ENDPOINTS:
+        reply = await client.token_post(device, path, {"requestObject": {"id": "x"}})
+        assert (reply.status, reply.code) == (401, AUTH_FAIL), path
