@@ -72,6 +72,11 @@ _STATUS_ERRORS: Final = {
 }
 
 
+def already_failed() -> ApiError:
+    """400 OPERATION_ALREADY_FAILED: the operation has reached its failure limit."""
+    return operation_error(*_STATUS_ERRORS[STATUS_FAILED])
+
+
 def check_pending(operation: Operation) -> None:
     """Raise the status error of an operation that is no longer PENDING."""
     if operation.status in _STATUS_ERRORS:
@@ -190,7 +195,7 @@ def count_failure(emu: Emulator, operation: Operation) -> bool:
 def _failed_approval(emu: Emulator, operation: Operation, reason: str) -> ApiError:
     _LOGGER.info("approval of operation %s failed: %s", operation.id, reason)
     if count_failure(emu, operation):
-        return operation_error(OPERATION_ALREADY_FAILED, "Operation has already failed.")
+        return already_failed()
     return operation_error(OPERATION_FAILED, "Operation approval failed.", HTTP_UNAUTHORIZED)
 
 
@@ -209,7 +214,7 @@ def _fail_after_bad_signature(emu: Emulator, body: bytes) -> None:
         and operation.status == STATUS_PENDING
         and count_failure(emu, operation)
     ):
-        raise operation_error(OPERATION_ALREADY_FAILED, "Operation has already failed.")
+        raise already_failed()
 
 
 def _approval_problem(
