@@ -30,7 +30,9 @@ DEMO_USER: Final = "demo"
 #: How often the demo checks for its activation, and adds a new payment once active.
 POLL_INTERVAL_S: Final = 2.0
 NEW_OPERATION_INTERVAL_S: Final = 180.0
-EXPIRY_S: Final = 600
+#: The initial mix stays a day; each new payment an hour; one operation expires soon.
+EXPIRY_S: Final = 24 * 3600
+PAYMENT_EXPIRY_S: Final = 3600
 SHORT_EXPIRY_S: Final = 60
 _MS_PER_S: Final = 1000
 _ACCOUNT: Final = "238400856/0300"
@@ -177,7 +179,7 @@ class Demo:
 
     def _operation(
         self, name: str, data: str, texts: dict[str, dict[str, Any]], **extra: Any
-    ) -> None:
+    ) -> str:
         now = self.emu.now_ms()
         expires_s = extra.pop("expires_s", EXPIRY_S)
         operation = Operation(
@@ -196,13 +198,16 @@ class Demo:
             **extra,
         )
         self.emu.db.insert_operation(operation)
+        return operation.id
 
     def add_payment(self) -> None:
         """A new payment with a random amount."""
         amount = secrets.randbelow(500_000) / 100 + 1
         note = f"Invoice {secrets.randbelow(90_000) + 10_000}"
         data = f"A1*A{amount:.2f}CZK*Q{_ACCOUNT}**D{_today()}*N{note}"
-        self._operation("authorize_payment", data, _payment_texts(amount, note))
+        self._operation(
+            "authorize_payment", data, _payment_texts(amount, note), expires_s=PAYMENT_EXPIRY_S
+        )
 
     def seed(self) -> None:
         """The initial mix of operations."""
@@ -212,7 +217,7 @@ class Demo:
             _simple_texts("expiring", "amount", "49.90 CZK"),
             expires_s=SHORT_EXPIRY_S,
         )
-        self._operation(
+        claim_id = self._operation(
             "login_branch",
             "A2*Tbranch-visit",
             _simple_texts("claim", "branch", "Praha 1"),
@@ -224,10 +229,14 @@ class Demo:
             _simple_texts("one_factor", "device", "Home Assistant"),
             factors=[FACTOR_POSSESSION],
         )
-        self._operation("login", "A2*Tinternet-banking", _login_texts(), totp_seed=new_totp_seed())
+        login_id = self._operation(
+            "login", "A2*Tinternet-banking", _login_texts(), totp_seed=new_totp_seed()
+        )
         self._operation("currency_conversion", "A1*A100EUR*TCZK", _conversion_texts())
         self.add_payment()
         _LOGGER.info("demo operations seeded for user %s", DEMO_USER)
+        _LOGGER.info("demo: operation %s is not personalised; claim it by its id", claim_id)
+        _LOGGER.info("demo: the log-in's proximity code: GET /admin/operations/%s/totp", login_id)
 
     def _activated(self) -> bool:
         return any(
