@@ -129,10 +129,19 @@ async def test_activation_with_manual_commit_waits(client: RawClient, emu: Runni
     assert (await client.status(device)).status == ActivationStatus.ACTIVE
 
 
-async def test_activation_accepts_protocol_3_2(client: RawClient, emu: RunningEmulator) -> None:
+@pytest.mark.parametrize("version", ["3.0", "3.1", "3.2"])
+async def test_older_protocol_versions_are_accepted(
+    client: RawClient, emu: RunningEmulator, version: str
+) -> None:
     code = await emu.admin.create_activation_code(USER_ID)
-    device = await client.activate(code["activationCode"], version="3.2")
-    assert (await validate(client, device, version="3.2")).status == 200
+    device = await client.activate(code["activationCode"], version=version)
+    assert (await validate(client, device, version=version)).status == 200
+    payload, decryptor = await client.encrypt(SH1_TOKEN_CREATE, b"{}", device, version=version)
+    reply = await client.signed_post(
+        device, "/pa/v3/token/create", "/pa/token/create", payload, P, version=version
+    )
+    assert reply.status == 200, reply.raw
+    assert set(json.loads(decryptor.decrypt_response(reply.body))) == {"tokenId", "tokenSecret"}
 
 
 async def test_activation_refuses_tampered_mac(client: RawClient, emu: RunningEmulator) -> None:
