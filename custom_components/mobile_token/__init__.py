@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import issue_registry as ir
@@ -17,8 +17,11 @@ from .const import (
     DOMAIN,
     ISSUE_ACTIVATION_BLOCKED,
     ISSUE_ACTIVATION_REMOVED,
+    ISSUE_CLOCK_SKEW,
     ISSUE_REMOVE_IN_BANK_APP,
+    ISSUE_TLS_VERIFICATION_DISABLED,
     PLATFORMS,
+    REQUEST_TIMEOUT,
 )
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator, MobileTokenData, language
 from .frontend import async_setup_frontend
@@ -62,8 +65,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) 
         persist=store.async_save,
         language=language(hass, entry.options),
         verify_ssl=verify_ssl,
+        timeout=REQUEST_TIMEOUT,
         run_blocking=hass.async_add_executor_job,
     )
+    async_update_tls_issue(hass, entry, verify_ssl=verify_ssl)
     coordinator = MobileTokenCoordinator(hass, entry, session, MobileTokenClient(session))
     await coordinator.async_config_entry_first_refresh()
     for issue in (ISSUE_ACTIVATION_BLOCKED, ISSUE_ACTIVATION_REMOVED):
@@ -71,6 +76,26 @@ async def async_setup_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) 
     entry.runtime_data = MobileTokenData(coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+@callback
+def async_update_tls_issue(
+    hass: HomeAssistant, entry: MobileTokenConfigEntry, *, verify_ssl: bool
+) -> None:
+    """Warn while the server's certificate is not checked; withdraw it once it is again."""
+    issue_id = f"{ISSUE_TLS_VERIFICATION_DISABLED}_{entry.entry_id}"
+    if verify_ssl:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_TLS_VERIFICATION_DISABLED,
+        translation_placeholders={"name": entry.title, "url": entry.data[CONF_URL]},
+    )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) -> bool:
@@ -81,6 +106,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry)
 async def async_remove_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) -> None:
     """Delete the activation secrets and remind the user to remove the device at the bank."""
     await ActivationStore(hass, entry.data[CONF_ACTIVATION_ID]).async_remove()
+    for issue in (ISSUE_TLS_VERIFICATION_DISABLED, ISSUE_CLOCK_SKEW):
+        ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
     ir.async_create_issue(
         hass,
         DOMAIN,

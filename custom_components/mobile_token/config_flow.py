@@ -57,6 +57,7 @@ from .const import (
     DOMAIN,
     LOGGER,
     MAX_SCAN_INTERVAL,
+    REQUEST_TIMEOUT,
     STATUS_ACTIVE,
     STATUS_PENDING_COMMIT,
 )
@@ -156,6 +157,7 @@ def new_session(
         persist=persist,
         language=hass.config.language,
         verify_ssl=verify_ssl,
+        timeout=REQUEST_TIMEOUT,
         run_blocking=hass.async_add_executor_job,
     )
 

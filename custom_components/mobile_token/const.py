@@ -40,6 +40,12 @@ DEFAULT_SCAN_INTERVAL: Final = 7
 MIN_SCAN_INTERVAL: Final = 5
 MAX_SCAN_INTERVAL: Final = 3600
 STATUS_CHECK_INTERVAL: Final = timedelta(minutes=5)
+# Every request to the server gives up after this long, so an action on a hanging
+# server fails within a bounded time (an action makes a handful of requests at most).
+REQUEST_TIMEOUT: Final = 10.0
+# A server clock further off than this is worth telling the user about (tokens and
+# encryption keep working through the learnt offset, but the host's clock is wrong).
+CLOCK_SKEW_WARNING: Final = timedelta(minutes=5)
 DEFAULT_ACTIVATION_NAME: Final = "Home Assistant"
 
 # Bus event for notifications and automations.
@@ -71,6 +77,8 @@ ACTIVATION_STATUSES: Final = [STATUS_ACTIVE, STATUS_PENDING_COMMIT, STATUS_BLOCK
 # Repair issue ids (suffixed with the entry id).
 ISSUE_ACTIVATION_BLOCKED: Final = "activation_blocked"
 ISSUE_ACTIVATION_REMOVED: Final = "activation_removed"
+ISSUE_CLOCK_SKEW: Final = "clock_skew"
+ISSUE_TLS_VERIFICATION_DISABLED: Final = "tls_verification_disabled"
 
 # Service call fields.
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"

@@ -21,6 +21,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import (
+    CLOCK_SKEW_WARNING,
     CONF_LANGUAGE,
     CONF_SCAN_INTERVAL,
     DEFAULT_SCAN_INTERVAL,
@@ -34,6 +35,7 @@ from .const import (
     EVENT_REMOVED,
     ISSUE_ACTIVATION_BLOCKED,
     ISSUE_ACTIVATION_REMOVED,
+    ISSUE_CLOCK_SKEW,
     LOGGER,
     MIN_SCAN_INTERVAL,
     STATUS_BLOCKED,
@@ -127,6 +129,9 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         self._next_status_check = 0.0
         self._polling = True
         self._event_listeners: list[OperationEventListener] = []
+        # Minutes of clock skew reported in a repair issue (None: none); -1 until the
+        # first check, so an issue left by an earlier run is withdrawn when it no longer applies.
+        self._reported_skew_minutes: int | None = -1
 
     # -- state ---------------------------------------------------------------
 
@@ -169,6 +174,15 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         """Check the activation before the first fetch."""
         await self._async_check_status()
 
+    async def async_shutdown(self) -> None:
+        """Stop polling and let the signed request in flight finish before a reload.
+
+        The entry's next setup loads the persisted counter; the old session must
+        not spend a counter value after that (it would be spent twice).
+        """
+        await super().async_shutdown()
+        await self.session.close()
+
     async def _async_update_data(self) -> list[Operation]:
         """Fetch the pending list, diff it by id and report what changed."""
         options = self.config_entry.options
@@ -193,11 +207,15 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self._async_diff(operations)
+        self._async_check_clock_skew()
         return operations
 
     async def _async_check_status(self) -> None:
         """Read the activation status; a blocked or removed activation needs a new one."""
         try:
+            # The server's time first, as the mobile SDK does: tokens and ECIES
+            # timestamps are checked against it (mobile-token-api.md section 6).
+            await self.session.server_time()
             status = await self.session.fetch_status()
         except CounterDesyncError as err:
             raise ConfigEntryAuthFailed(
@@ -228,6 +246,35 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
             severity=ir.IssueSeverity.ERROR,
             translation_key=issue,
             translation_placeholders={"name": self.config_entry.title},
+        )
+
+    @callback
+    def _async_check_clock_skew(self) -> None:
+        """Tell the user when the server's clock and ours disagree widely; withdraw it after."""
+        clock = self.session.clock
+        skew = timedelta(milliseconds=abs(clock.offset_ms))
+        minutes = round(skew.total_seconds() / 60) if skew > CLOCK_SKEW_WARNING else None
+        if minutes == self._reported_skew_minutes:
+            return
+        self._reported_skew_minutes = minutes
+        issue_id = f"{ISSUE_CLOCK_SKEW}_{self.config_entry.entry_id}"
+        if minutes is None:
+            LOGGER.debug("The server's clock agrees with ours again")
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        LOGGER.warning(
+            "The server's clock is %d minutes %s ours; requests use the server's time",
+            minutes,
+            "ahead of" if clock.offset_ms > 0 else "behind",
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_CLOCK_SKEW,
+            translation_placeholders={"name": self.config_entry.title, "minutes": str(minutes)},
         )
 
     @callback

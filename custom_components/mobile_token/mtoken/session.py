@@ -155,6 +155,7 @@ class PowerAuthSession:
         self._token_lock = asyncio.Lock()
         self._temporary_keys = TemporaryKeys(self.transport, config, self.clock, PROTOCOL_VERSION)
         self.last_status: ActivationStatusInfo | None = None
+        self._closed = False
 
     # -- state -------------------------------------------------------------
 
@@ -187,7 +188,19 @@ class PowerAuthSession:
             state.device_public_key, state.activation_id, state.server_public_key
         )
 
+    async def close(self) -> None:
+        """Let the signed exchange in flight finish, then refuse to advance the counter again.
+
+        When its owner reloads, a new session takes over the persisted state; an
+        old one still signing would spend counter values behind the new one's
+        back, and the server refuses a counter used twice (architecture, "One way in").
+        """
+        async with self._token_lock, self._signing_lock:
+            self._closed = True
+
     async def _save(self, state: ActivationState | None) -> None:
+        if self._closed:
+            raise InvalidStateError("This session was closed: the activation is used elsewhere")
         self._state = state
         if self._persist is not None and state is not None:
             await self._persist(state.to_dict())
