@@ -16,7 +16,9 @@ from mtoken.errors import (
     ServerError,
 )
 from mtoken.factors import Authentication
+from mtoken.keys import load_private_key, public_key_bytes
 from mtoken.model import ProximityCheck, ProximityCheckType
+from mtoken.protection import decrypt_device_private_key
 from mtoken.qr import parse_qr_operation
 
 from .conftest import PIN, USER_ID, Device, make_device, payment
@@ -229,3 +231,39 @@ async def test_remove_activation(device: Device) -> None:
     activations = {a["activationId"]: a for a in await device.emu.admin.activations()}
     assert activations[activation_id]["status"] == "REMOVED"
     assert not device.session.has_activation
+
+
+async def test_offline_qr_with_biometry_custom_uri_id_and_totp_line(device: Device) -> None:
+    activation_id = device.session.state.activation_id
+    created = await payment(device.emu, proximity=True)
+    qr = parse_qr_operation(await device.emu.admin.offline_qr(created["id"]))
+    assert qr.flags.biometry
+    assert qr.totp is not None
+    code = await device.client.sign_offline_qr(qr, Authentication.biometry(), uri_id="/custom/uri")
+    assert not await device.emu.admin.verify_offline(activation_id, created["id"], code)
+    assert await device.emu.admin.verify_offline(
+        activation_id, created["id"], code, uri_id="/custom/uri"
+    )
+
+
+async def test_offline_qr_without_biometry_flag_needs_the_pin(device: Device) -> None:
+    created = await payment(device.emu, allowedFactors=["possession_knowledge"])
+    qr = parse_qr_operation(await device.emu.admin.offline_qr(created["id"]))
+    assert not qr.flags.biometry
+    with pytest.raises(InvalidStateError):
+        await device.client.sign_offline_qr(qr, Authentication.biometry())
+
+
+async def test_vault_unlock_gives_the_key_of_the_device_private_key(device: Device) -> None:
+    vault_key = await device.session.unlock_vault(
+        Authentication.with_pin(PIN), "FETCH_ENCRYPTION_KEY"
+    )
+    state = device.session.state
+    private = load_private_key(
+        decrypt_device_private_key(vault_key, state.encrypted_device_private_key)
+    )
+    assert public_key_bytes(private) == state.device_public_key
+
+
+async def test_push_registration(device: Device) -> None:
+    await device.client.register_push("android", "push-token-1")
