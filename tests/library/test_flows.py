@@ -267,3 +267,9 @@ async def test_vault_unlock_gives_the_key_of_the_device_private_key(device: Devi
 
 async def test_push_registration(device: Device) -> None:
     await device.client.register_push("android", "push-token-1")
+
+
+async def test_long_list_is_parsed_newest_first(device: Device) -> None:
+    created = [await payment(device.emu, title=f"Payment {n}") for n in range(25)]
+    listed = await device.client.list_operations()
+    assert [op.id for op in listed] == [op["id"] for op in reversed(created)]

@@ -8,7 +8,7 @@ mobile-token-api.md section 3) or a body the protocol does not allow.
 import asyncio
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,8 @@ from .timesync import local_time_ms
 _LOGGER = logging.getLogger(__name__)
 
 USER_AGENT = "mobile-token-home-assistant/0.1"
+# Bodies above this size are decoded off the event loop (long operation lists).
+LARGE_BODY_BYTES = 32 * 1024
 CODE_AUTH_FAIL = "POWERAUTH_AUTH_FAIL"
 
 
@@ -49,8 +51,10 @@ class Transport:
         language: str = "en",
         verify_ssl: bool = True,
         timeout: float = 20.0,
+        run_blocking: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None,
     ) -> None:
         self._client = client_session
+        self._run_blocking = run_blocking
         self.base_url = base_url.rstrip("/")
         self.language = language
         self._ssl = verify_ssl  # True: default certificate checks
@@ -83,7 +87,11 @@ class Transport:
             raise NetworkError(f"Cannot reach the server: {type(err).__name__}") from err
         received = local_time_ms()
         _LOGGER.debug("POST %s -> HTTP %s (%d ms)", path, status, received - sent)
-        return Response(decode_body(raw, status), sent, received)
+        if self._run_blocking is not None and len(raw) > LARGE_BODY_BYTES:
+            body = await self._run_blocking(lambda: decode_body(raw, status))
+        else:
+            body = decode_body(raw, status)
+        return Response(body, sent, received)
 
 
 def decode_body(raw: bytes, status: int) -> Any:

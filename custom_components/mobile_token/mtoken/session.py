@@ -144,13 +144,18 @@ class PowerAuthSession:
         run_blocking: RunBlocking | None = None,
     ) -> None:
         self.config = config
+        self.run_blocking: RunBlocking = run_blocking or _to_thread
         self.transport = Transport(
-            client_session, base_url, language=language, verify_ssl=verify_ssl, timeout=timeout
+            client_session,
+            base_url,
+            language=language,
+            verify_ssl=verify_ssl,
+            timeout=timeout,
+            run_blocking=self.run_blocking,
         )
         self.clock = ServerClock()
         self._state = state
         self._persist = persist
-        self._run_blocking: RunBlocking = run_blocking or _to_thread
         self._signing_lock = asyncio.Lock()
         self._token_lock = asyncio.Lock()
         self._temporary_keys = TemporaryKeys(self.transport, config, self.clock, PROTOCOL_VERSION)
@@ -282,7 +287,7 @@ class PowerAuthSession:
                 "The activation code's signature does not match the bank's key: "
                 "check the code and the application configuration"
             )
-        device_key = await self._run_blocking(generate_private_key)
+        device_key = await self.run_blocking(generate_private_key)
         device_public = public_key_bytes(device_key, compressed=True)
         layer2 = {
             "devicePublicKey": b64encode(device_public),
@@ -308,7 +313,7 @@ class PowerAuthSession:
         layer2_answer = json_object(
             layer2_envelope.decrypt(layer1_answer.get("activationData")), "activation data"
         )
-        state = await self._run_blocking(
+        state = await self.run_blocking(
             lambda: new_activation_state(
                 device_key, layer2_answer, pin, allow_biometry=allow_biometry
             )
@@ -403,7 +408,7 @@ class PowerAuthSession:
                 raise InvalidPinError("This approval needs the PIN")
             check_pin(auth.pin)
             pin = auth.pin
-            knowledge = await self._run_blocking(
+            knowledge = await self.run_blocking(
                 lambda: protection.decrypt_knowledge_key(
                     protection.derive_pin_key(pin, state.knowledge_salt),
                     state.encrypted_knowledge_key,
