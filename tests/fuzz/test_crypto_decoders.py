@@ -140,7 +140,7 @@ def ecies_answers(draw: st.DrawFn) -> tuple[ecies.EciesResponseDecryptor, dict[s
     version = draw(st.sampled_from(ecies.ECIES_VERSIONS))
     envelope = ecies.EnvelopeKey.from_bytes(draw(st.binary(min_size=48, max_size=48)))
     request_nonce = None if version == "3.0" else draw(key16)
-    context = {
+    context: dict[str, Any] = {
         "version": version,
         "sh2_base": draw(st.binary(min_size=32, max_size=32)),
         "associated": draw(st.none() | st.binary(max_size=40)),

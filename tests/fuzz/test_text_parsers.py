@@ -45,9 +45,9 @@ from .support import dumps, fuzz, json_trees, mutated_base64, refused_or
 UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #: Field text without ``\``: the format cannot tell a trailing ``\`` from an escaped ``*``.
 FIELD_TEXT = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\\\n\r"), max_size=12
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\\\n\r"), max_size=12
 )
-LINE_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\\"))
+LINE_TEXT = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\\"))
 qr_ish_text = st.lists(
     st.sampled_from(["\n", "*", "\\", "A1", "0", "1", "AD8bOO0Df73kNaIGb3Vmpg==", "B", "=="])
     | st.text(max_size=6),
@@ -80,8 +80,14 @@ def qr_fields(draw: st.DrawFn) -> tuple[str, QrField]:
     if kind == "fallback":
         letter = draw(st.sampled_from("BCEFGHJKLMOPSUVWXYZ"))
         return f"{letter}{_escape_field(text)}", QrFallbackField(text, letter)
-    field_class = {"R": QrReferenceField, "N": QrNoteField, "T": QrTextField}[kind]
-    return f"{kind}{_escape_field(text)}", field_class(text)
+    value: QrField = (
+        QrReferenceField(text)
+        if kind == "R"
+        else QrNoteField(text)
+        if kind == "N"
+        else QrTextField(text)
+    )
+    return f"{kind}{_escape_field(text)}", value
 
 
 @st.composite
