@@ -201,6 +201,9 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
                 translation_domain=DOMAIN, translation_key="authentication_failed"
             ) from err
         except MobileTokenError as err:
+            # A token or ECIES timestamp refused after the server's clock moved looks
+            # like any other failure: the next poll learns the server's time first.
+            self._next_status_check = 0.0
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",

@@ -20,9 +20,11 @@ from unittest.mock import patch
 import aiohttp
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.mobile_token.const import (
@@ -34,7 +36,14 @@ from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
 from custom_components.mobile_token.mtoken.counter import advance_counter
 from custom_components.mobile_token.mtoken.operations import PATH_AUTHORIZE
 
-from .conftest import PIN, activate, create_operation
+from .conftest import (
+    PIN,
+    activate,
+    activation_input,
+    create_operation,
+    new_activation_code,
+    start_flow,
+)
 
 PENDING = "sensor.kitchen_tablet_pending_operations"
 EVENTS = "event.kitchen_tablet_operations"
@@ -108,7 +117,7 @@ async def call(hass: HomeAssistant, service: str, data: dict[str, Any]) -> Any:
         service,
         data,
         blocking=True,
-        return_response=service in ("claim", "get_operation"),
+        return_response=service in ("claim", "get_operation", "get_history"),
     )
 
 
@@ -357,4 +366,133 @@ async def test_status_check_resynchronises_a_counter_far_ahead(
     # The status check at setup proved a signature, which moved the server's counter on.
     assert await server_counter(emulator) == server + lost + 1
     assert stored_state(hass_storage, entry)["ctrByte"] == (server + lost + 1) % 256
+    await approve_works(hass, emulator)
+
+
+async def test_config_flows_abandoned_by_a_restart_leave_nothing(
+    hass: HomeAssistant, emulator: Any, hass_storage: dict[str, Any]
+) -> None:
+    # Stopped at the activation form, then at the bank's confirmation.
+    abandoned = await start_flow(hass, emulator)
+    hass.config_entries.flow.async_abort(abandoned["flow_id"])
+    pending = await start_flow(hass, emulator)
+    code = await new_activation_code(emulator, commit="manual")
+    pending = await hass.config_entries.flow.async_configure(
+        pending["flow_id"], activation_input(code)
+    )
+    assert pending["step_id"] == "commit"
+    hass.config_entries.flow.async_abort(pending["flow_id"])
+    assert not hass.config_entries.async_entries(DOMAIN)
+    # No secrets of an activation nobody uses were written.
+    assert not [key for key in hass_storage if key.startswith(f"{DOMAIN}.")]
+
+    entry = await activate(hass, emulator)
+    assert entry.state is ConfigEntryState.LOADED
+    await approve_works(hass, emulator)
+
+
+async def test_entry_reloaded_mid_poll(
+    hass: HomeAssistant,
+    emulator: Any,
+    entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await create_operation(emulator)
+    await emulator.admin.fault("latency", value=SLOW_ANSWER_S)
+    freezer.tick(INTERVAL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    # The poll waits for the slow server while the entry is reloaded.
+    assert await with_time_passing(freezer, hass.config_entries.async_reload(entry.entry_id))
+    await settle(hass, freezer)
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(PENDING).state == "1"
+    await pass_time(freezer, SLOW_ANSWER_S)
+    await approve_works(hass, emulator)
+
+
+async def test_entry_reloaded_while_an_approval_waits(
+    hass: HomeAssistant,
+    emulator: Any,
+    entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    operation = await create_operation(emulator)
+    # The approval fetches the operation slowly; meanwhile the entry reloads.
+    await emulator.admin.fault("latency", value=FAST_TIMEOUT / 2)
+    approval = hass.async_create_task(
+        call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
+    )
+    await asyncio.get_running_loop().run_in_executor(None, time.sleep, 0.05)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    # The old session signs nothing more: the new one owns the counter now.
+    with pytest.raises(HomeAssistantError) as err:
+        await with_time_passing(freezer, approval)
+    assert err.value.translation_key in EXCEPTIONS
+    assert await server_status(emulator, operation["id"]) == "PENDING"
+
+    # The next approval signs with a counter value the server has not seen.
+    await call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
+    assert await server_status(emulator, operation["id"]) == "APPROVED"
+    await assert_counter_in_step(hass, emulator, entry, hass_storage, freezer)
+
+
+def skew_issue(issue_registry: ir.IssueRegistry, entry: MobileTokenConfigEntry) -> Any:
+    """The clock-skew repair issue of the entry, if any."""
+    return issue_registry.async_get_issue(DOMAIN, f"clock_skew_{entry.entry_id}")
+
+
+@pytest.mark.parametrize("skew", [2 * 3600, -2 * 3600])
+async def test_clock_skew_from_the_start(
+    hass: HomeAssistant,
+    emulator: Any,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+    skew: int,
+) -> None:
+    await emulator.admin.fault("clock_skew", count=0, value=skew)
+    # The activation (ECIES) and the token work through the server's time.
+    entry = await activate(hass, emulator)
+    coordinator = entry.runtime_data.coordinator
+    assert abs(coordinator.session.clock.offset_ms - skew * 1000) < 1000
+    issue = skew_issue(issue_registry, entry)
+    assert issue is not None
+    assert issue.translation_key == "clock_skew"
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert issue.translation_placeholders == {"name": "Kitchen tablet", "minutes": "120"}
+    await approve_works(hass, emulator)
+    history = await call(hass, "get_history", {"pin": PIN})
+    assert history["operations"][0]["status"] == "APPROVED"
+
+    # The clocks agree again: the issue goes at the next status check.
+    await emulator.admin.fault("clock_skew", count=0, value=0)
+    await tick(hass, freezer, STATUS_CHECK_INTERVAL)
+    assert skew_issue(issue_registry, entry) is None
+    await approve_works(hass, emulator)
+
+
+async def test_clock_skew_arising_while_running(
+    hass: HomeAssistant,
+    emulator: Any,
+    entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    assert skew_issue(issue_registry, entry) is None
+    operation = await create_operation(emulator, expiresInSeconds=3 * 3600)
+    await emulator.admin.fault("clock_skew", count=0, value=-2 * 3600)
+    # A token signed with our time is refused; a new one (ECIES) is made on the server's time.
+    await tick(hass, freezer)
+    await tick(hass, freezer)
+    assert hass.states.get(PENDING).state == "1"
+    assert skew_issue(issue_registry, entry) is not None
+    await call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
+    assert await server_status(emulator, operation["id"]) == "APPROVED"
+    await approve_works(hass, emulator)
+
+    # A restart starts with the server's time: the issue stays while the skew does.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await settle(hass, freezer)
+    assert skew_issue(issue_registry, entry) is not None
     await approve_works(hass, emulator)
