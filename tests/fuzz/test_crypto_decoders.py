@@ -34,7 +34,8 @@ from .support import fuzz, json_trees, mutated_base64, refused_or
 key16 = st.binary(min_size=16, max_size=16)
 bytes_ = st.integers(min_value=0, max_value=255)
 #: JSON nesting the client must refuse cleanly; deeper input hits a reported RecursionError bug.
-SAFE_NESTING: Final = 200
+# Deep enough to exhaust the JSON decoder's recursion.
+DEEP_NESTING: Final = 100_000
 
 # --- status blob and counter ------------------------------------------------------------
 
@@ -127,11 +128,8 @@ def test_counter_sync_refuses_a_malformed_local_counter_with_value_error(
 # --- ECIES answers -------------------------------------------------------------------------
 
 ECIES_FIELDS = ["encryptedData", "mac", "nonce", "timestamp"]
-#: Timestamps the client can feed to BE64; negative or 2^64+ ones hit a reported struct.error bug.
 be64_timestamps = st.integers(min_value=0, max_value=2**64 - 1)
-ecies_values = (
-    json_trees(max_leaves=4) | be64_timestamps | st.binary(max_size=80).map(b64encode)
-).filter(lambda value: not isinstance(value, int) or isinstance(value, bool) or 0 <= value < 2**64)
+ecies_values = json_trees(max_leaves=4) | st.integers() | st.binary(max_size=80).map(b64encode)
 
 
 @st.composite
@@ -266,7 +264,7 @@ jwt_segments = (
     | json_trees(st.sampled_from(["alg", *CLAIM_NAMES])).map(
         lambda value: b64url_encode(json.dumps(value).encode())
     )
-    | st.integers(min_value=1, max_value=SAFE_NESTING).map(
+    | st.sampled_from([1, 2, 50, DEEP_NESTING]).map(
         lambda depth: b64url_encode(_nested(depth).encode())
     )
 )

@@ -500,10 +500,14 @@ def test_to_dict_uses_the_wire_names() -> None:
     assert wire["operationExpires"] == "2024-03-12T10:04:30.123456+00:00"
     assert wire["allowedSignatureType"] == {"type": "2FA", "variants": ["possession_knowledge"]}
     assert wire["formData"]["attributes"][0]["targetCurrencyFormatted"] == "Kč"
+    # An attribute this client shows as UNKNOWN is written back as the server sent it.
     assert wire["formData"]["attributes"][2] == {
         "type": "ALERT",
         "id": "operation.alert",
         "label": "Watch out",
+        "alertType": "WARNING",
+        "title": "New payee",
+        "message": "You have never paid this account before.",
     }
     assert wire["ui"]["preApprovalScreen"]["type"] == "QR_SCAN"
     assert "someFutureHint" not in wire["ui"]

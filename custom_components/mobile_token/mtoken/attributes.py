@@ -7,7 +7,7 @@ A malformed or unknown attribute never fails the operation: it becomes an
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -218,11 +218,16 @@ class UnknownAttribute(_AttributeBase):
 
     TYPE: ClassVar[str] = "UNKNOWN"
     original_type: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def type(self) -> str:
         """The server's type, so that ``to_dict`` stays faithful."""
         return self.original_type
+
+    def _payload(self) -> JsonDict:
+        # The fields as the server sent them, so a malformed row reads back the same.
+        return dict(self.extra)
 
 
 type Attribute = (
@@ -270,6 +275,9 @@ _ATTRIBUTE_PARSERS: dict[str, Callable[[Mapping[str, Any], str, str], Attribute]
 }
 
 
+_BASE_KEYS = frozenset({"type", "id", "label"})
+
+
 def parse_attribute(obj: Any) -> Attribute:
     """Parse one attribute; never raise (§2: a malformed attribute must not fail the list).
 
@@ -288,7 +296,8 @@ def parse_attribute(obj: Any) -> Attribute:
             return parser(obj, id_, label)
         except BadResponseError:
             pass  # shown as an UNKNOWN row, exactly like a type this client does not know
-    return UnknownAttribute(id_, label, type_)
+    extra = {key: value for key, value in obj.items() if key not in _BASE_KEYS}
+    return UnknownAttribute(id_, label, type_, extra)
 
 
 def parse_attributes(value: Any) -> tuple[Attribute, ...]:

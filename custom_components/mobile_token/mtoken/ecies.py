@@ -405,6 +405,8 @@ def _int_field(payload: Mapping[str, Any], name: str) -> int:
     value = payload.get(name)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{name} is missing or not an integer")
+    if not 0 <= value < 2**64:
+        raise ValueError(f"{name} is out of range")
     return value
 
 

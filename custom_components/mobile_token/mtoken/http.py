@@ -98,7 +98,7 @@ def decode_body(raw: bytes, status: int) -> Any:
     """Return the JSON of an OK answer; raise the typed error of any other."""
     try:
         body = json.loads(raw) if raw else None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         body = None
         if status < 400:
             raise BadResponseError("The server's answer is not JSON", http_status=status) from None

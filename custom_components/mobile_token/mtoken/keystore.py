@@ -94,7 +94,7 @@ def _split(jwt: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
     try:
         header = json.loads(b64url_decode(parts[0]))
         claims = json.loads(b64url_decode(parts[1]))
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise ValueError("the JWT header or claims are not Base64url JSON") from err
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise ValueError("the JWT header and claims must be JSON objects")

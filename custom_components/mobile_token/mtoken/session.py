@@ -247,13 +247,14 @@ class PowerAuthSession:
             info = ActivationStatusInfo("removed", 0, 0)
             self.last_status = info
             return info
+        status = blob.activation_status
+        if status is None:
+            raise BadResponseError("The server's activation status is of an unknown kind")
         info = ActivationStatusInfo(
-            _STATUS_NAMES.get(ActivationStatus(blob.status), "removed"),
-            blob.failed_attempts,
-            blob.max_failed_attempts,
+            _STATUS_NAMES[status], blob.failed_attempts, blob.max_failed_attempts
         )
         self.last_status = info
-        if blob.status == ActivationStatus.ACTIVE:
+        if status is ActivationStatus.ACTIVE:
             await self._synchronize_counter(blob)
         return info
 
