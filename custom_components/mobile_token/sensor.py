@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -24,26 +25,43 @@ from .const import (
 )
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
 from .entity import MobileTokenEntity
+from .mtoken.model import Operation
 
 PARALLEL_UPDATES = 0
 
-# Long texts are cut in the attributes (100 operations stay under the recorder's
-# 16 KiB limit); the full operation is served by the get_operation action.
+# The attributes stay under the recorder's 16 KiB limit whatever the number of
+# operations: long texts are cut and the list stops at a byte budget (newest
+# first, as the server orders them). The state is always the full count, and
+# the get_operation action and the card serve every detail.
 MAX_TEXT_LENGTH: Final = 60
+ATTRIBUTES_BUDGET_BYTES: Final = 14 * 1024
 ATTR_OPERATIONS: Final = "operations"
+ATTR_NOT_LISTED: Final = "operations_not_listed"
 
 
-def operation_summaries(coordinator: MobileTokenCoordinator) -> list[dict[str, Any]]:
-    """Return the small per-operation attributes of the pending-operations sensor."""
-    summaries = []
-    for operation in coordinator.data:
-        summary = operation.summary()
-        for key in ("title", "message"):
-            text = summary[key]
-            if len(text) > MAX_TEXT_LENGTH:
-                summary[key] = text[: MAX_TEXT_LENGTH - 1] + "…"
+def _short_summary(operation: Operation) -> dict[str, Any]:
+    summary = operation.summary()
+    for key in ("title", "message"):
+        text = summary[key]
+        if len(text) > MAX_TEXT_LENGTH:
+            summary[key] = text[: MAX_TEXT_LENGTH - 1] + "…"
+    return summary
+
+
+def operation_summaries(operations: list[Operation]) -> dict[str, Any]:
+    """Return the pending-operations attributes: summaries within the byte budget."""
+    summaries: list[dict[str, Any]] = []
+    size = 0
+    for operation in operations:
+        summary = _short_summary(operation)
+        size += len(json.dumps(summary, ensure_ascii=False, separators=(",", ":"))) + 1
+        if size > ATTRIBUTES_BUDGET_BYTES:
+            break
         summaries.append(summary)
-    return summaries
+    attributes: dict[str, Any] = {ATTR_OPERATIONS: summaries}
+    if len(summaries) < len(operations):
+        attributes[ATTR_NOT_LISTED] = len(operations) - len(summaries)
+    return attributes
 
 
 def activation_status(coordinator: MobileTokenCoordinator) -> str | None:
@@ -81,7 +99,7 @@ SENSORS: Final = (
         translation_key="pending_operations",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda coordinator: len(coordinator.data),
-        attributes_fn=lambda coordinator: {ATTR_OPERATIONS: operation_summaries(coordinator)},
+        attributes_fn=lambda coordinator: operation_summaries(coordinator.data),
     ),
     MobileTokenSensorDescription(
         key="activation_status",
