@@ -73,6 +73,7 @@ __all__ = [
     "Money",
     "NoteAttribute",
     "Operation",
+    "OperationListParser",
     "OperationStatus",
     "OperationUI",
     "PartyInfo",
@@ -371,15 +372,47 @@ def _parse_status(status: str | None) -> str | None:
 
 def parse_operation_list(obj: Any) -> list[Operation]:
     """Parse a list response's operations; one bad operation fails the list, as in the SDKs."""
-    if not isinstance(obj, list):
-        raise BadResponseError(f"the operation list must be an array, got {kind(obj)}")
-    operations = []
-    for index, item in enumerate(obj):
-        try:
-            operations.append(parse_operation(item))
-        except BadResponseError as err:
-            raise BadResponseError(f"operation {_describe(index, item)}: {err}") from err
-    return operations
+    return OperationListParser().parse(obj)
+
+
+class OperationListParser:
+    """Parses list responses, reusing operations the server sent unchanged last time.
+
+    Polling mostly returns the same operations again; comparing a raw object
+    with the one parsed before is far cheaper than parsing it anew.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[Any, Operation]] = {}
+
+    def unknown_count(self, obj: Any) -> int:
+        """How many operations of a list response need parsing."""
+        if not isinstance(obj, list):
+            return 0
+        return sum(1 for item in obj if self._reusable(item) is None)
+
+    def parse(self, obj: Any) -> list[Operation]:
+        """Parse a list response (raises BadResponseError naming the bad operation)."""
+        if not isinstance(obj, list):
+            raise BadResponseError(f"the operation list must be an array, got {kind(obj)}")
+        operations = []
+        known: dict[str, tuple[Any, Operation]] = {}
+        for index, item in enumerate(obj):
+            operation = self._reusable(item)
+            if operation is None:
+                try:
+                    operation = parse_operation(item)
+                except BadResponseError as err:
+                    raise BadResponseError(f"operation {_describe(index, item)}: {err}") from err
+            known[operation.id] = (item, operation)
+            operations.append(operation)
+        self._known = known
+        return operations
+
+    def _reusable(self, item: Any) -> Operation | None:
+        op_id = item.get("id") if isinstance(item, Mapping) else None
+        cached = self._known.get(op_id) if isinstance(op_id, str) else None
+        return cached[1] if cached is not None and cached[0] == item else None
 
 
 def _describe(index: int, item: Any) -> str:

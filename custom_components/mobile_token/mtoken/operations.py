@@ -13,7 +13,13 @@ from .errors import BadResponseError, InvalidQrCodeError, InvalidStateError
 from .factors import Authentication, Factor
 from .http import Response, response_object
 from .keys import verify_server_signed_data
-from .model import Operation, ProximityCheck, parse_operation, parse_operation_list
+from .model import (
+    Operation,
+    OperationListParser,
+    ProximityCheck,
+    parse_operation,
+    parse_operation_list,
+)
 from .qr import QrOperation, offline_signature_body
 from .session import PowerAuthSession
 
@@ -32,7 +38,7 @@ URI_ID_OFFLINE_AUTHORIZE: Final = "/operation/authorize/offline"
 
 # currentTimestamp has whole seconds (yyyy-MM-dd'T'HH:mm:ssZ).
 CURRENT_TIMESTAMP_RESOLUTION_MS: Final = 1000
-# Longer lists are parsed off the event loop.
+# Lists with more new operations than this are parsed off the event loop.
 PARSE_INLINE_MAX: Final = 20
 REJECT_REASONS: Final = ("UNKNOWN", "INCORRECT_DATA", "UNEXPECTED_OPERATION")
 
@@ -42,19 +48,20 @@ class MobileTokenClient:
 
     def __init__(self, session: PowerAuthSession) -> None:
         self.session = session
+        self._list_parser = OperationListParser()
 
     async def list_operations(self) -> list[Operation]:
         """Pending operations, newest first as the server orders them."""
         response = await self.session.token_post(PATH_LIST, {})
         self._learn_server_time(response)
         listed = response_object(response.body)
-        if isinstance(listed, list) and len(listed) > PARSE_INLINE_MAX:
+        if self._list_parser.unknown_count(listed) > PARSE_INLINE_MAX:
             # Parsing costs tens of microseconds an operation: keep the loop free.
             result: list[Operation] = await self.session.run_blocking(
-                lambda: parse_operation_list(listed)
+                lambda: self._list_parser.parse(listed)
             )
             return result
-        return parse_operation_list(listed)
+        return self._list_parser.parse(listed)
 
     async def get_operation(self, operation_id: str) -> Operation:
         """One operation with everything the server tells about it."""
