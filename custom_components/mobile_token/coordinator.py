@@ -518,6 +518,9 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
             user_name = user.name
         self._known.pop(operation.id, None)
         self._async_fire(event_type, operation, user_id=user_id, user_name=user_name, **details)
+        if self.activation_status is not None and self.activation_status.failed_attempts:
+            # The server forgets failed attempts after a good signature: read them again.
+            self._next_status_check = 0.0
         await self.async_refresh()
 
 

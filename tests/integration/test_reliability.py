@@ -20,21 +20,26 @@ from unittest.mock import patch
 import aiohttp
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.mobile_token.const import (
     CONF_ACTIVATION_ID,
+    CONF_NAME,
+    CONF_URL,
+    CONF_VERIFY_SSL,
     DOMAIN,
     STATUS_CHECK_INTERVAL,
 )
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
 from custom_components.mobile_token.mtoken.counter import advance_counter
 from custom_components.mobile_token.mtoken.operations import PATH_AUTHORIZE
+from custom_components.mobile_token.store import ActivationStore
 
 from .conftest import (
     PIN,
@@ -42,11 +47,13 @@ from .conftest import (
     activation_input,
     create_operation,
     new_activation_code,
+    server_input,
     start_flow,
 )
 
 PENDING = "sensor.kitchen_tablet_pending_operations"
 EVENTS = "event.kitchen_tablet_operations"
+STATUS = "sensor.kitchen_tablet_activation_status"
 INTERVAL = timedelta(seconds=7)
 # Lowered from 10 s: a 10 s latency is then a timeout within a fraction of a second.
 FAST_TIMEOUT = 0.3
@@ -496,3 +503,141 @@ async def test_clock_skew_arising_while_running(
     await settle(hass, freezer)
     assert skew_issue(issue_registry, entry) is not None
     await approve_works(hass, emulator)
+
+
+def ws_approve(entry: MobileTokenConfigEntry, operation_id: str, **fields: Any) -> dict[str, Any]:
+    """The card's approve command."""
+    return {
+        "type": "mobile_token/approve",
+        "entry_id": entry.entry_id,
+        "operation_id": operation_id,
+        "pin": PIN,
+        **fields,
+    }
+
+
+async def ws_call(client: Any, message: dict[str, Any]) -> dict[str, Any]:
+    """Send a command and wait for its own result."""
+    await client.send_json_auto_id(message)
+    while True:
+        response: dict[str, Any] = await client.receive_json()
+        if response["id"] == message["id"]:
+            return response
+
+
+async def test_ten_concurrent_approvals_spend_distinct_counters(
+    hass: HomeAssistant,
+    emulator: Any,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    persisted: list[str] = []
+    original_save = ActivationStore.async_save
+
+    async def recording_save(store: ActivationStore, state: dict[str, Any]) -> None:
+        persisted.append(state["ctrData"])
+        await original_save(store, state)
+
+    with patch.object(ActivationStore, "async_save", recording_save):
+        entry = await activate(hass, emulator)
+        operations = [await create_operation(emulator) for _ in range(10)]
+        await call(hass, "refresh", {})
+        persisted.clear()
+        clients = [await hass_ws_client(hass) for _ in range(5)]
+        server = await server_counter(emulator)
+
+        results = await asyncio.gather(
+            *(
+                call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
+                for operation in operations[:5]
+            ),
+            *(
+                ws_call(client, ws_approve(entry, operation["id"]))
+                for client, operation in zip(clients, operations[5:], strict=True)
+            ),
+        )
+
+    assert [result["success"] for result in results[5:]] == [True] * 5
+    for operation in operations:
+        assert await server_status(emulator, operation["id"]) == "APPROVED"
+    # One persisted counter value per signature, none twice, all accepted in order.
+    assert len(persisted) == 10
+    assert len(set(persisted)) == 10
+    assert await server_counter(emulator) == server + 10
+    assert stored_state(hass_storage, entry)["ctrData"] == persisted[-1]
+    assert hass.states.get(PENDING).state == "0"
+
+
+async def test_last_pin_attempt_needs_the_risk_accepted(
+    hass: HomeAssistant,
+    emulator: Any,
+    entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    operation = await create_operation(emulator, maxFailureCount=10)
+    for _ in range(4):
+        with pytest.raises(HomeAssistantError):
+            await call(hass, "approve", {"operation_id": operation["id"], "pin": "0000"})
+    # Still known after a restart: the status is read at setup.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await settle(hass, freezer)
+    assert hass.states.get(STATUS).attributes["remaining_attempts"] == 1
+
+    client = await hass_ws_client(hass)
+    refused = await ws_call(client, ws_approve(entry, operation["id"]))
+    assert not refused["success"]
+    assert refused["error"]["translation_key"] == "block_risk"
+    assert "blocks the mobile token" in refused["error"]["message"]
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
+    assert err.value.translation_key == "block_risk"
+    assert err.value.translation_placeholders == {"remaining_attempts": "1"}
+    assert await server_status(emulator, operation["id"]) == "PENDING"
+
+    # Possession alone risks nothing; the right PIN with the risk accepted approves.
+    accepted = await ws_call(client, ws_approve(entry, operation["id"], accept_block_risk=True))
+    assert accepted["success"], accepted
+    assert await server_status(emulator, operation["id"]) == "APPROVED"
+    assert hass.states.get(STATUS).attributes["remaining_attempts"] == 5
+
+
+async def test_tls_verification_off_is_a_repair_issue_until_turned_on(
+    hass: HomeAssistant, emulator: Any, issue_registry: ir.IssueRegistry
+) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], server_input(emulator, **{CONF_VERIFY_SSL: False})
+    )
+    code = await new_activation_code(emulator)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], activation_input(code)
+    )
+    entry = result["result"]
+    await hass.async_block_till_done()
+    issue_id = f"tls_verification_disabled_{entry.entry_id}"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "tls_verification_disabled"
+    assert issue.translation_placeholders == {"name": "Kitchen tablet", "url": emulator.url}
+    assert issue.severity is ir.IssueSeverity.WARNING
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_URL: emulator.url, CONF_VERIFY_SSL: True, CONF_NAME: "Kitchen tablet"},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_VERIFY_SSL] is True
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+    # Off again, then the entry removed: no warning left behind.
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_VERIFY_SSL: False})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    await hass.config_entries.async_remove(entry.entry_id)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
