@@ -48,16 +48,34 @@ def _short_summary(operation: Operation) -> dict[str, Any]:
     return summary
 
 
-def operation_summaries(operations: list[Operation]) -> dict[str, Any]:
-    """Return the pending-operations attributes: summaries within the byte budget."""
+type SummaryCache = dict[str, tuple[Operation, dict[str, Any], int]]
+
+
+def operation_summaries(
+    operations: list[Operation], cache: SummaryCache | None = None
+) -> dict[str, Any]:
+    """Return the pending-operations attributes: summaries within the byte budget.
+
+    ``cache`` keeps each operation's summary and its JSON size while the
+    coordinator hands over the same operation object, as it does for
+    operations the server sent unchanged.
+    """
+    cache = {} if cache is None else cache
     summaries: list[dict[str, Any]] = []
     size = 0
     for operation in operations:
-        summary = _short_summary(operation)
-        size += len(json.dumps(summary, ensure_ascii=False, separators=(",", ":"))) + 1
+        cached = cache.get(operation.id)
+        if cached is None or cached[0] is not operation:
+            summary = _short_summary(operation)
+            encoded = len(json.dumps(summary, ensure_ascii=False, separators=(",", ":"))) + 1
+            cached = cache[operation.id] = (operation, summary, encoded)
+        size += cached[2]
         if size > ATTRIBUTES_BUDGET_BYTES:
             break
-        summaries.append(summary)
+        summaries.append(cached[1])
+    listed_ids = {operation.id for operation in operations}
+    for stale in [op_id for op_id in cache if op_id not in listed_ids]:
+        del cache[stale]
     attributes: dict[str, Any] = {ATTR_OPERATIONS: summaries}
     if len(summaries) < len(operations):
         attributes[ATTR_NOT_LISTED] = len(operations) - len(summaries)
@@ -89,7 +107,7 @@ class MobileTokenSensorDescription(SensorEntityDescription):
     """A sensor with functions reading its value and attributes from the coordinator."""
 
     value_fn: Callable[[MobileTokenCoordinator], StateType]
-    attributes_fn: Callable[[MobileTokenCoordinator], dict[str, Any]]
+    attributes_fn: Callable[[MobileTokenCoordinator, SummaryCache], dict[str, Any]]
     shown_when_stopped: bool = False
 
 
@@ -99,7 +117,7 @@ SENSORS: Final = (
         translation_key="pending_operations",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda coordinator: len(coordinator.data),
-        attributes_fn=lambda coordinator: operation_summaries(coordinator.data),
+        attributes_fn=lambda coordinator, cache: operation_summaries(coordinator.data, cache),
     ),
     MobileTokenSensorDescription(
         key="activation_status",
@@ -108,7 +126,7 @@ SENSORS: Final = (
         options=ACTIVATION_STATUSES,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=activation_status,
-        attributes_fn=activation_attempts,
+        attributes_fn=lambda coordinator, _: activation_attempts(coordinator),
         shown_when_stopped=True,
     ),
 )
@@ -130,6 +148,12 @@ class MobileTokenSensor(MobileTokenEntity, SensorEntity):
     entity_description: MobileTokenSensorDescription
     _unrecorded_attributes = frozenset({ATTR_OPERATIONS})
 
+    def __init__(
+        self, coordinator: MobileTokenCoordinator, description: MobileTokenSensorDescription
+    ) -> None:
+        super().__init__(coordinator, description)
+        self._summary_cache: SummaryCache = {}
+
     @property
     def available(self) -> bool:
         """A blocked or removed activation stays visible after polling stopped for it."""
@@ -150,4 +174,4 @@ class MobileTokenSensor(MobileTokenEntity, SensorEntity):
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """The attributes from the coordinator."""
-        return self.entity_description.attributes_fn(self.coordinator)
+        return self.entity_description.attributes_fn(self.coordinator, self._summary_cache)
