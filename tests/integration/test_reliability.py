@@ -641,3 +641,14 @@ async def test_tls_verification_off_is_a_repair_issue_until_turned_on(
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
     await hass.config_entries.async_remove(entry.entry_id)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+@pytest.mark.parametrize("language", ["en", "cs"])
+def test_repair_issues_are_translated(language: str) -> None:
+    issues = json.loads((TRANSLATIONS / f"{language}.json").read_text("utf-8"))["issues"]
+    for key, placeholders in (
+        ("clock_skew", ("{name}", "{minutes}")),
+        ("tls_verification_disabled", ("{name}", "{url}")),
+    ):
+        text = issues[key]["title"] + issues[key]["description"]
+        assert all(placeholder in text for placeholder in placeholders), (language, key)
