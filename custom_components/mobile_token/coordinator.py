@@ -20,6 +20,11 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
+from .authentication import (
+    check_block_risk,
+    operation_authentication,
+    two_factor_authentication,
+)
 from .const import (
     CLOCK_SKEW_WARNING,
     CONF_LANGUAGE,
@@ -42,7 +47,7 @@ from .const import (
     STATUS_CHECK_INTERVAL,
     STATUS_REMOVED,
 )
-from .errors import translate_error, validation_error
+from .errors import translate_error
 from .mtoken.errors import (
     ActivationError,
     AuthenticationError,
@@ -50,7 +55,6 @@ from .mtoken.errors import (
     MobileTokenError,
     ServerError,
 )
-from .mtoken.factors import Authentication, Factor
 from .mtoken.model import Operation
 from .mtoken.operations import MobileTokenClient
 from .mtoken.qr import QrOperation, parse_qr_operation
@@ -331,8 +335,8 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         """Approve a pending operation with the data the server holds for it."""
         await async_check_user_allowed(self.hass, self.config_entry, user_id)
         operation = await self.async_get_operation(operation_id)
-        auth = self._operation_authentication(operation, pin, factor)
-        self._check_block_risk(auth, accept_block_risk)
+        auth = operation_authentication(operation, pin, factor, allow_biometry=self.allow_biometry)
+        check_block_risk(auth, self.activation_status, accept_block_risk=accept_block_risk)
         proximity = proximity_check(operation, pac, totp, self.session.clock.now())
         LOGGER.debug("Approving operation %s with %s", operation.id, auth.factor.value)
         try:
@@ -387,7 +391,9 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
     ) -> list[Operation]:
         """Recent operations in every status (two factors)."""
         await async_check_user_allowed(self.hass, self.config_entry, user_id)
-        auth = self._two_factor_authentication(pin, factor, biometry_allowed=True)
+        auth = two_factor_authentication(
+            pin, factor, allow_biometry=self.allow_biometry, biometry_allowed=True
+        )
         try:
             return await self.client.history(auth)
         except MobileTokenError as err:
@@ -406,7 +412,9 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         """Compute the approval code of an offline (QR) operation after verifying it."""
         await async_check_user_allowed(self.hass, self.config_entry, user_id)
         qr = parse_offline_qr(qr_text)
-        auth = self._two_factor_authentication(pin, factor, biometry_allowed=qr.flags.biometry)
+        auth = two_factor_authentication(
+            pin, factor, allow_biometry=self.allow_biometry, biometry_allowed=qr.flags.biometry
+        )
         LOGGER.debug("Signing offline operation %s with %s", qr.operation_id, auth.factor.value)
         try:
             code = await self.client.sign_offline_qr(qr, auth, uri_id=uri_id)
@@ -415,76 +423,6 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         return code, qr
 
     # -- helpers -----------------------------------------------------------------
-
-    def _operation_authentication(
-        self, operation: Operation, pin: str | None, factor: str | None
-    ) -> Authentication:
-        """Use the factor the caller asked for, or the best the operation and entry allow."""
-        chosen = Factor(factor) if factor else self._choose_factor(operation, pin)
-        if not operation.allows(chosen):
-            raise validation_error(
-                "factor_not_allowed",
-                factor=chosen.value,
-                allowed=", ".join(operation.allowed_signature.factors),
-            )
-        if chosen is Factor.POSSESSION:
-            return Authentication.possession()
-        return self._two_factor_authentication(pin, chosen.value, biometry_allowed=True)
-
-    def _choose_factor(self, operation: Operation, pin: str | None) -> Factor:
-        if pin is not None and operation.allows(Factor.POSSESSION_KNOWLEDGE):
-            return Factor.POSSESSION_KNOWLEDGE
-        if operation.allows(Factor.POSSESSION):
-            return Factor.POSSESSION
-        if self.allow_biometry and operation.allows(Factor.POSSESSION_BIOMETRY):
-            return Factor.POSSESSION_BIOMETRY
-        if operation.allows(Factor.POSSESSION_KNOWLEDGE):
-            raise validation_error("pin_required")
-        raise validation_error(
-            "factor_not_allowed",
-            factor=Factor.POSSESSION_BIOMETRY.value,
-            allowed=", ".join(operation.allowed_signature.factors),
-        )
-
-    def _two_factor_authentication(
-        self, pin: str | None, factor: str | None, *, biometry_allowed: bool
-    ) -> Authentication:
-        """PIN or biometry-factor authentication; possession alone is refused."""
-        if factor is None:
-            factor = (
-                Factor.POSSESSION_BIOMETRY.value
-                if pin is None and self.allow_biometry and biometry_allowed
-                else Factor.POSSESSION_KNOWLEDGE.value
-            )
-        if factor == Factor.POSSESSION_BIOMETRY:
-            if not self.allow_biometry:
-                raise validation_error("biometry_not_enabled")
-            if not biometry_allowed:
-                raise validation_error(
-                    "factor_not_allowed",
-                    factor=factor,
-                    allowed=Factor.POSSESSION_KNOWLEDGE.value,
-                )
-            return Authentication.biometry()
-        if factor != Factor.POSSESSION_KNOWLEDGE:
-            raise validation_error(
-                "factor_not_allowed", factor=factor, allowed=Factor.POSSESSION_KNOWLEDGE.value
-            )
-        if not pin:
-            raise validation_error("pin_required")
-        return Authentication.with_pin(pin)
-
-    def _check_block_risk(self, auth: Authentication, accept_block_risk: bool) -> None:
-        """Refuse a PIN attempt that would block the activation unless the caller accepts it."""
-        status = self.activation_status
-        if (
-            auth.factor is Factor.POSSESSION_KNOWLEDGE
-            and not accept_block_risk
-            and status is not None
-            and status.max_failed_attempts > 0
-            and status.remaining_attempts <= 1
-        ):
-            raise validation_error("block_risk", remaining_attempts=str(status.remaining_attempts))
 
     async def _async_handle_failure(
         self, err: MobileTokenError, operation: Operation | None
