@@ -3,6 +3,7 @@
 import asyncio
 import base64
 import json
+import shlex
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,3 +217,36 @@ async def test_remove(emu: Any, state_file: Path) -> None:
     assert activations[0]["status"] == "REMOVED"
     after = await mtoken("--state", str(state_file), "operations")
     assert_one_line_error(after, "activate")
+
+
+async def run_on_terminal(args: list[str], typed: str) -> tuple[int, str]:
+    """Run mtoken on a terminal (``script`` gives it one), type at its prompt."""
+    command = shlex.join([str(MTOKEN), *args])
+    process = await asyncio.create_subprocess_exec(
+        "script", "--quiet", "--return", "--command", command, "/dev/null",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    assert process.stdin is not None
+    assert process.stdout is not None
+    shown = b""
+    while b"PIN:" not in shown:
+        chunk = await asyncio.wait_for(process.stdout.read(1024), timeout=30)
+        assert chunk, shown
+        shown += chunk
+    process.stdin.write(typed.encode())
+    await process.stdin.drain()
+    shown += await asyncio.wait_for(process.stdout.read(), timeout=30)
+    return await process.wait(), shown.decode(errors="replace")
+
+
+async def test_missing_pin_is_asked_without_echo(emu: Any, state_file: Path) -> None:
+    created = await payment(emu)
+    code, shown = await run_on_terminal(
+        ["--state", str(state_file), "approve", created["id"]], f"{PIN}\n"
+    )
+    assert code == 0, shown
+    assert "PIN:" in shown
+    assert PIN not in shown
+    assert (await emu.admin.get_operation(created["id"]))["status"] == "APPROVED"
