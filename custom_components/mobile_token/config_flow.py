@@ -8,7 +8,7 @@ activation id (the entry's unique id); they never touch the config entry.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import voluptuous as vol
 from homeassistant.config_entries import (
@@ -85,6 +85,16 @@ from .store import ActivationStore
 _TEXT = TextSelector()
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
+# The field a form error is shown under; the other errors concern the whole form.
+ERROR_FIELDS: Final = {
+    "invalid_url": CONF_URL,
+    "invalid_activation_code": CONF_ACTIVATION_CODE,
+    "invalid_code_signature": CONF_ACTIVATION_CODE,
+    "pin_too_short": CONF_PIN,
+    "pin_mismatch": CONF_PIN_CONFIRM,
+}
+BASE: Final = "base"
+
 STEP_USER_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_URL): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
@@ -93,7 +103,7 @@ STEP_USER_SCHEMA = vol.Schema(
             vol.Schema(
                 {
                     vol.Optional(CONF_APP_KEY): _TEXT,
-                    vol.Optional(CONF_APP_SECRET): _TEXT,
+                    vol.Optional(CONF_APP_SECRET): _PASSWORD,
                     vol.Optional(CONF_MASTER_PUBLIC_KEY): _TEXT,
                 }
             ),
@@ -130,9 +140,19 @@ def normalize_url(text: str) -> str:
     return str(url).rstrip("/")
 
 
+def form_errors(error: str) -> dict[str, str]:
+    """Put a form error key under the field it concerns, or under the whole form."""
+    return {ERROR_FIELDS.get(error, BASE): error}
+
+
+def config_string_of(user_input: Mapping[str, Any]) -> str:
+    """The configuration string the user pasted, or empty when the separate values are used."""
+    return str(user_input.get(CONF_APP_CONFIG, "")).strip()
+
+
 def app_config_from_input(user_input: Mapping[str, Any]) -> AppConfig:
     """Read the configuration string, or else the three separate values."""
-    if text := user_input.get(CONF_APP_CONFIG, "").strip():
+    if text := config_string_of(user_input):
         return parse_config_string(text)
     values = user_input.get(CONF_APP_VALUES) or {}
     return config_from_values(
@@ -217,16 +237,18 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
             try:
                 url = normalize_url(user_input[CONF_URL])
             except ValueError:
-                errors[CONF_URL] = "invalid_url"
+                errors = form_errors("invalid_url")
             else:
                 try:
                     config = app_config_from_input(user_input)
                 except InvalidConfigurationError:
-                    errors["base"] = "invalid_app_config"
+                    # Under the string when the user pasted one; the separate values are a section.
+                    field = CONF_APP_CONFIG if config_string_of(user_input) else BASE
+                    errors[field] = "invalid_app_config"
                 else:
                     verify_ssl = user_input[CONF_VERIFY_SSL]
                     if error := await async_check_server(self.hass, url, config, verify_ssl):
-                        errors["base"] = error
+                        errors = form_errors(error)
                     else:
                         self._url, self._verify_ssl = url, verify_ssl
                         self._config_string = build_config_string(config)
@@ -271,7 +293,7 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
                 if self._result.status.status == STATUS_ACTIVE:
                     return await self._async_finish()
                 return await self.async_step_commit()
-            errors["base"] = error
+            errors = form_errors(error)
         suggested = {
             key: value
             for key, value in (user_input or {}).items()
@@ -330,13 +352,13 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
             try:
                 status = await self._session.fetch_status()
             except MobileTokenError:
-                errors["base"] = "cannot_connect"
+                errors = form_errors("cannot_connect")
             else:
                 if status.status == STATUS_ACTIVE:
                     return await self._async_finish()
                 if status.status != STATUS_PENDING_COMMIT:
                     return self.async_abort(reason="activation_rejected")
-                errors["base"] = "not_committed"
+                errors = form_errors("not_committed")
         return self.async_show_form(
             step_id="commit",
             data_schema=vol.Schema({}),
@@ -385,12 +407,12 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
             try:
                 url = normalize_url(user_input[CONF_URL])
             except ValueError:
-                errors[CONF_URL] = "invalid_url"
+                errors = form_errors("invalid_url")
             else:
                 config = parse_config_string(entry.data[CONF_APP_CONFIG])
                 verify_ssl = user_input[CONF_VERIFY_SSL]
                 if error := await async_check_server(self.hass, url, config, verify_ssl):
-                    errors["base"] = error
+                    errors = form_errors(error)
                 else:
                     name = user_input[CONF_NAME].strip() or entry.title
                     return self.async_update_reload_and_abort(

@@ -97,6 +97,10 @@ async def test_separate_values_and_signed_code_with_biometry(
         CONF_MASTER_PUBLIC_KEY: emulator.master_public_key,
     }
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    section_schema = result["data_schema"].schema[CONF_APP_VALUES].schema.schema
+    # The application secret is masked like the PIN fields.
+    assert section_schema[CONF_APP_SECRET].config["type"] == "password"
+    assert section_schema[CONF_APP_KEY].config.get("type", "text") == "text"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         server_input(emulator, **{CONF_APP_CONFIG: "", CONF_APP_VALUES: values}),
@@ -121,7 +125,7 @@ async def test_separate_values_and_signed_code_with_biometry(
     [
         ({CONF_URL: "ftp://bank.example"}, {CONF_URL: "invalid_url"}),
         ({CONF_URL: "not a url"}, {CONF_URL: "invalid_url"}),
-        ({CONF_APP_CONFIG: "bm90IGEgY29uZmln"}, {"base": "invalid_app_config"}),
+        ({CONF_APP_CONFIG: "bm90IGEgY29uZmln"}, {CONF_APP_CONFIG: "invalid_app_config"}),
         ({CONF_APP_CONFIG: "", CONF_APP_VALUES: {}}, {"base": "invalid_app_config"}),
         ({CONF_URL: "http://127.0.0.1:9"}, {"base": "cannot_connect"}),
     ],
@@ -152,21 +156,27 @@ async def test_server_that_does_not_speak_powerauth(hass: HomeAssistant, emulato
 
 
 @pytest.mark.parametrize(
-    ("form", "fault", "error"),
+    ("form", "fault", "field", "error"),
     [
-        ({CONF_PIN: "12", CONF_PIN_CONFIRM: "12"}, None, "pin_too_short"),
-        ({CONF_PIN: "12ab", CONF_PIN_CONFIRM: "12ab"}, None, "pin_too_short"),
-        ({CONF_PIN_CONFIRM: "9999"}, None, "pin_mismatch"),
-        ({CONF_ACTIVATION_CODE: "ABCDE-FGHIJ"}, None, "invalid_activation_code"),
+        ({CONF_PIN: "12", CONF_PIN_CONFIRM: "12"}, None, CONF_PIN, "pin_too_short"),
+        ({CONF_PIN: "12ab", CONF_PIN_CONFIRM: "12ab"}, None, CONF_PIN, "pin_too_short"),
+        ({CONF_PIN_CONFIRM: "9999"}, None, CONF_PIN_CONFIRM, "pin_mismatch"),
+        (
+            {CONF_ACTIVATION_CODE: "ABCDE-FGHIJ"},
+            None,
+            CONF_ACTIVATION_CODE,
+            "invalid_activation_code",
+        ),
         (
             {CONF_ACTIVATION_CODE: "AAAAA-AAAAA-AAAAA-AAAAA#MEUCIQ"},
             None,
+            CONF_ACTIVATION_CODE,
             "invalid_activation_code",
         ),
-        ({CONF_ACTIVATION_CODE: FORGED}, None, "invalid_code_signature"),
-        ({CONF_ACTIVATION_CODE: "AAAAA-AAAAA-AAAAA-AAAAA"}, None, "activation_failed"),
-        ({}, "drop", "cannot_connect"),
-        ({}, "malformed", "unknown"),
+        ({CONF_ACTIVATION_CODE: FORGED}, None, CONF_ACTIVATION_CODE, "invalid_code_signature"),
+        ({CONF_ACTIVATION_CODE: "AAAAA-AAAAA-AAAAA-AAAAA"}, None, "base", "activation_failed"),
+        ({}, "drop", "base", "cannot_connect"),
+        ({}, "malformed", "base", "unknown"),
     ],
 )
 async def test_activate_step_errors_then_success(
@@ -174,6 +184,7 @@ async def test_activate_step_errors_then_success(
     emulator: Any,
     form: dict[str, Any],
     fault: str | None,
+    field: str,
     error: str,
 ) -> None:
     result = await start_flow(hass, emulator)
@@ -187,7 +198,7 @@ async def test_activate_step_errors_then_success(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "activate"
-    assert result["errors"] == {"base": error}
+    assert result["errors"] == {field: error}
     if error == "activation_failed":
         assert result["description_placeholders"]["error_code"]
     if fault:
@@ -258,7 +269,7 @@ async def test_reauth_activates_again_into_the_same_entry(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], activation_input("ABCDE-FGHIJ")
     )
-    assert result["errors"] == {"base": "invalid_activation_code"}
+    assert result["errors"] == {CONF_ACTIVATION_CODE: "invalid_activation_code"}
 
     code = await new_activation_code(emulator)
     result = await hass.config_entries.flow.async_configure(
