@@ -41,6 +41,10 @@ SERVICE_SIGN_OFFLINE_QR: Final = "sign_offline_qr"
 SERVICE_PARSE_OFFLINE_QR: Final = "parse_offline_qr"
 SERVICE_REFRESH: Final = "refresh"
 
+# What the bank's own app sends when the user does not say why (services.yaml shows it too).
+DEFAULT_REJECT_REASON: Final = "UNEXPECTED_OPERATION"
+MAX_REASON_LENGTH: Final = 32
+
 # The server checks the PIN; here only its shape, so a typo fails before a signature is spent.
 PIN_SCHEMA: Final = vol.All(cv.string, vol.Match(r"^\d{4,}$"))
 FACTOR_SCHEMA: Final = vol.In([factor.value for factor in Factor])
@@ -61,7 +65,12 @@ APPROVE_SCHEMA: Final = vol.Schema(
     }
 )
 REJECT_SCHEMA: Final = vol.Schema(
-    {**OPERATION_SCHEMA, vol.Required(ATTR_REASON): vol.All(cv.string, vol.Length(min=1, max=32))}
+    {
+        **OPERATION_SCHEMA,
+        vol.Optional(ATTR_REASON, default=DEFAULT_REJECT_REASON): vol.All(
+            cv.string, vol.Length(min=1, max=MAX_REASON_LENGTH)
+        ),
+    }
 )
 OPERATION_ONLY_SCHEMA: Final = vol.Schema(OPERATION_SCHEMA)
 HISTORY_SCHEMA: Final = vol.Schema(

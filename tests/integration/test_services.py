@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 import pytest
+import voluptuous as vol
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -299,6 +300,19 @@ async def test_reject(
     with pytest.raises(HomeAssistantError) as err:
         await call(hass, "reject", {"operation_id": operation["id"], "reason": "UNKNOWN"})
     assert err.value.translation_key == "operation_already_finished"
+
+
+async def test_reject_without_reason_says_unexpected_operation(
+    hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry
+) -> None:
+    operation = await create_operation(emulator)
+    with pytest.raises(vol.Invalid):
+        await call(hass, "reject", {"operation_id": operation["id"], "reason": "X" * 33})
+    assert await server_status(emulator, operation["id"]) == "PENDING"
+    await call(hass, "reject", {"operation_id": operation["id"]})
+    on_server = await emulator.admin.get_operation(operation["id"])
+    assert (on_server["status"], on_server["rejectReason"]) == ("REJECTED", "UNEXPECTED_OPERATION")
+    assert hass.states.get(EVENTS).attributes["reason"] == "UNEXPECTED_OPERATION"
 
 
 async def test_reject_refused_after_the_server_dropped_the_request(

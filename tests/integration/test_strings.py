@@ -51,6 +51,19 @@ async def test_actions_are_described(
     assert set(descriptions) == ACTIONS
     assert descriptions["approve"]["name"] == "Approve operation"
     assert descriptions["approve"]["fields"]["pin"]["selector"] == {"text": {"type": "password"}}
+    factors = {
+        action: descriptions[action]["fields"]["factor"]["selector"]["select"]["options"]
+        for action in ("approve", "get_history", "sign_offline_qr")
+    }
+    # Possession alone signs only 1FA operations: the history and offline codes never take it.
+    assert factors == {
+        "approve": ["possession", "possession_knowledge", "possession_biometry"],
+        "get_history": ["possession_knowledge", "possession_biometry"],
+        "sign_offline_qr": ["possession_knowledge", "possession_biometry"],
+    }
+    reason = descriptions["reject"]["fields"]["reason"]
+    assert reason["required"] is False
+    assert reason["default"] == "UNEXPECTED_OPERATION"
     assert set(descriptions["sign_offline_qr"]["fields"]) == {
         "config_entry_id",
         "qr",
