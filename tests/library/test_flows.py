@@ -10,6 +10,7 @@ from mtoken.errors import (
     ActivationBlockedError,
     AuthenticationError,
     InvalidActivationCodeSignatureError,
+    InvalidInputError,
     InvalidPinError,
     InvalidQrCodeError,
     InvalidStateError,
@@ -273,3 +274,31 @@ async def test_long_list_is_parsed_newest_first(device: Device) -> None:
     created = [await payment(device.emu, title=f"Payment {n}") for n in range(25)]
     listed = await device.client.list_operations()
     assert [op.id for op in listed] == [op["id"] for op in reversed(created)]
+
+
+async def test_offline_qr_pasted_with_windows_line_endings(device: Device) -> None:
+    created = await payment(device.emu)
+    text = await device.emu.admin.offline_qr(created["id"])
+    pasted = parse_qr_operation(text.replace("\n", "\r\n"))
+    assert pasted == parse_qr_operation(text)
+    code = await device.client.sign_offline_qr(pasted, Authentication.with_pin(PIN))
+    assert await device.emu.admin.verify_offline(
+        device.session.state.activation_id, created["id"], code
+    )
+
+
+async def test_approvals_the_server_must_refuse_are_refused_first(device: Device) -> None:
+    two_factor = await device.client.get_operation((await payment(device.emu))["id"])
+    with pytest.raises(InvalidInputError, match="only with"):
+        await device.client.authorize(two_factor, Authentication.possession())
+    login = await payment(
+        device.emu,
+        proximity=True,
+        ui={"preApprovalScreen": {"type": "QR_SCAN", "heading": "Scan", "message": "Scan it"}},
+    )
+    with pytest.raises(InvalidInputError, match="proximity code"):
+        await device.client.authorize(
+            await device.client.get_operation(login["id"]), Authentication.with_pin(PIN)
+        )
+    for created in (two_factor.id, login["id"]):
+        assert (await device.emu.admin.get_operation(created))["failureCount"] == 0

@@ -84,7 +84,9 @@ class Transport:
         except asyncio.CancelledError:
             raise
         except aiohttp.ClientError as err:
-            raise NetworkError(f"Cannot reach the server: {type(err).__name__}") from err
+            raise NetworkError(
+                f"Cannot reach the server at {self.base_url}: {connection_problem(err)}"
+            ) from err
         received = local_time_ms()
         _LOGGER.debug("POST %s -> HTTP %s (%d ms)", path, status, received - sent)
         if self._run_blocking is not None and len(raw) > LARGE_BODY_BYTES:
@@ -92,6 +94,22 @@ class Transport:
         else:
             body = decode_body(raw, status)
         return Response(body, sent, received)
+
+
+def connection_problem(err: aiohttp.ClientError) -> str:
+    """What went wrong with the connection, in words a user can act on."""
+    if isinstance(err, aiohttp.ClientConnectorCertificateError):
+        return "its TLS certificate is not trusted"
+    if isinstance(err, aiohttp.ClientSSLError):
+        return "the TLS handshake failed (https:// to a plain http:// port?)"
+    if isinstance(err, aiohttp.ClientConnectorError):
+        reason = err.os_error.strerror or type(err.os_error).__name__
+        return f"no connection ({reason}); is the server running and the URL right?"
+    if isinstance(err, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        return "the URL is not valid; it must start with http:// or https://"
+    if isinstance(err, aiohttp.ServerDisconnectedError):
+        return "the server closed the connection"
+    return type(err).__name__
 
 
 def decode_body(raw: bytes, status: int) -> Any:
@@ -106,7 +124,10 @@ def decode_body(raw: bytes, status: int) -> Any:
     if error is not None:
         raise error
     if status >= 400:
-        raise BadResponseError(f"The server answered HTTP {status}", http_status=status)
+        raise BadResponseError(
+            f"The server answered HTTP {status}: is this the Mobile Token server's URL?",
+            http_status=status,
+        )
     return body
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from .dates import format_datetime_z, parse_datetime
-from .errors import BadResponseError, InvalidQrCodeError, InvalidStateError
+from .errors import BadResponseError, InvalidInputError, InvalidQrCodeError, InvalidStateError
 from .factors import Authentication, Factor
 from .http import Response, response_object
 from .keys import verify_server_signed_data
@@ -85,7 +85,18 @@ class MobileTokenClient:
         *,
         proximity: ProximityCheck | None = None,
     ) -> None:
-        """Approve an operation; its data is signed exactly as the server sent it."""
+        """Approve an operation; its data is signed exactly as the server sent it.
+
+        Approvals the server is sure to refuse are refused here first: each
+        refusal there counts towards the operation's failure limit.
+        """
+        if not operation.allows(auth.factor):
+            allowed = ", ".join(operation.allowed_signature.factors)
+            raise InvalidInputError(f"This operation can be approved only with: {allowed}")
+        if operation.requires_proximity_check and proximity is None:
+            raise InvalidInputError(
+                "This operation needs the proximity code the bank shows (its QR code or link)"
+            )
         request: dict[str, Any] = {"id": operation.id, "data": operation.data}
         if proximity is not None:
             request["proximityCheck"] = {

@@ -232,7 +232,12 @@ def qr_operation_to_dict(op: QrOperation) -> dict[str, Any]:
 
 
 def parse_qr_operation(text: str) -> QrOperation:
-    """Parse a scanned offline operation; raise InvalidQrCodeError saying which rule failed."""
+    """Parse a scanned offline operation; raise InvalidQrCodeError saying which rule failed.
+
+    Windows line endings (from a pasted or saved text) read as the plain ones
+    the bank signed.
+    """
+    text = text.replace("\r\n", _LINE_SEPARATOR)
     lines = text.split(_LINE_SEPARATOR)
     if len(lines) < MIN_LINES:
         raise InvalidQrCodeError(f"an offline operation has at least {MIN_LINES} lines")
