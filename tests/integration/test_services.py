@@ -359,6 +359,7 @@ async def test_claim_get_operation_and_history(
     ("data", "error"),
     [
         ({}, "pin_required"),
+        ({"factor": "possession_knowledge"}, "pin_required"),
         ({"factor": "possession"}, "factor_not_allowed"),
         ({"factor": "possession_biometry"}, "biometry_not_enabled"),
     ],
@@ -409,6 +410,7 @@ async def test_sign_offline_qr(
         ({"pin": PIN, "qr": "not a QR code"}, "invalid_qr"),
         ({"factor": "possession"}, "factor_not_allowed"),
         ({}, "pin_required"),
+        ({"factor": "possession_knowledge"}, "pin_required"),
     ],
 )
 async def test_sign_offline_qr_refusals(

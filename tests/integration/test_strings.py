@@ -89,3 +89,18 @@ def test_every_error_raised_is_translated() -> None:
     for language in ("en", "cs"):
         exceptions = strings(language)["exceptions"]
         assert used <= set(exceptions), used - set(exceptions)
+
+
+def test_commit_step_names_its_own_button() -> None:
+    for language in ("en", "cs"):
+        config = strings(language)["config"]
+        button = config["step"]["commit"]["submit"]
+        # The description and the "not yet" error tell the user to press this very button.
+        assert button in config["step"]["commit"]["description"]
+        assert button in config["error"]["not_committed"]
+
+
+def test_pin_required_fits_every_action() -> None:
+    # Raised for approving, the history and offline codes alike: no word about "operation".
+    for language, word in (("en", "operation"), ("cs", "operac")):
+        assert word not in strings(language)["exceptions"]["pin_required"]["message"]
