@@ -41,7 +41,7 @@ SERVICE_SIGN_OFFLINE_QR: Final = "sign_offline_qr"
 SERVICE_PARSE_OFFLINE_QR: Final = "parse_offline_qr"
 SERVICE_REFRESH: Final = "refresh"
 
-# What the bank's own app sends when the user does not say why (services.yaml shows it too).
+# Used when the caller gives no reason, as in the CLI and the blueprint; services.yaml shows it.
 DEFAULT_REJECT_REASON: Final = "UNEXPECTED_OPERATION"
 MAX_REASON_LENGTH: Final = 32
 
