@@ -108,7 +108,7 @@ async def test_wrong_pin_reports_attempts_and_keeps_state(emu: Any, state_file: 
     created = await payment(emu)
     before = json.loads(state_file.read_text())
     result = await mtoken("--state", str(state_file), "approve", created["id"], "--pin", "9999")
-    assert_one_line_error(result, "4 attempts left")
+    assert_one_line_error(result, "attempts left: 4")
     after = json.loads(state_file.read_text())
     assert after["activation"]["activationId"] == before["activation"]["activationId"]
     assert after["activation"]["ctrData"] != before["activation"]["ctrData"]
@@ -250,3 +250,57 @@ async def test_missing_pin_is_asked_without_echo(emu: Any, state_file: Path) -> 
     assert "PIN:" in shown
     assert PIN not in shown
     assert (await emu.admin.get_operation(created["id"]))["status"] == "APPROVED"
+
+
+async def test_missing_pin_without_a_terminal_is_one_clear_line(emu: Any, state_file: Path) -> None:
+    created = await payment(emu)
+    result = await mtoken("--state", str(state_file), "approve", created["id"])
+    assert_one_line_error(result, "--pin")
+
+
+async def test_forget_an_activation_the_bank_removed(emu: Any, state_file: Path) -> None:
+    activation_id = json.loads(state_file.read_text())["activation"]["activationId"]
+    await emu.admin.remove(activation_id)
+    refused = await mtoken("--state", str(state_file), "operations")
+    assert_one_line_error(refused, "remove --forget")
+    again = await mtoken("--state", str(state_file), "remove", "--pin", PIN)
+    assert_one_line_error(again, "remove --forget")
+    forgotten = await mtoken("--state", str(state_file), "remove", "--forget")
+    assert forgotten.json == {"activationId": activation_id, "status": "forgotten"}
+    created = await emu.admin.create_activation_code(USER_ID)
+    activated = await mtoken(
+        "--state", str(state_file), "activate", "--server", emu.url, "--config", emu.app_config,
+        "--code", created["activationCode"], "--pin", PIN,
+    )  # fmt: skip
+    assert activated.code == 0, activated.stderr
+
+
+async def test_activation_waiting_for_the_bank_says_so(emu: Any, tmp_path: Path) -> None:
+    created = await emu.admin.create_activation_code(USER_ID, commit="manual")
+    state = str(tmp_path / "pending.json")
+    activated = await mtoken(
+        "--state", state, "activate", "--server", emu.url, "--config", emu.app_config,
+        "--code", created["activationCode"], "--pin", PIN,
+    )  # fmt: skip
+    assert activated.json["status"] == "pending_commit"
+    history = await mtoken("--state", state, "history", "--pin", PIN)
+    assert_one_line_error(history, "not confirmed")
+
+
+async def test_approval_the_server_must_refuse_is_refused_locally(
+    emu: Any, state_file: Path
+) -> None:
+    created = await payment(emu)
+    result = await mtoken("--state", str(state_file), "approve", created["id"], "--possession")
+    assert_one_line_error(result, "only with")
+    assert (await emu.admin.get_operation(created["id"]))["failureCount"] == 0
+
+
+async def test_unreachable_server_names_the_url(emu: Any, tmp_path: Path) -> None:
+    created = await emu.admin.create_activation_code(USER_ID)
+    result = await mtoken(
+        "--state", str(tmp_path / "x.json"), "activate", "--server", "http://127.0.0.1:9",
+        "--config", emu.app_config, "--code", created["activationCode"], "--pin", PIN,
+    )  # fmt: skip
+    assert_one_line_error(result, "Cannot reach the server at http://127.0.0.1:9")
+    assert not (tmp_path / "x.json").exists()

@@ -14,6 +14,8 @@ import json
 import os
 import sys
 import tempfile
+import termios
+import warnings
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +24,15 @@ from typing import Any
 import aiohttp
 
 from .app_config import AppConfig, build_config_string, parse_config_string
-from .errors import AuthenticationError, InvalidInputError, InvalidStateError, MobileTokenError
+from .errors import (
+    ActivationError,
+    AuthenticationError,
+    InvalidInputError,
+    InvalidStateError,
+    MobileTokenError,
+    ServerError,
+    server_error_hint,
+)
 from .factors import Authentication
 from .model import ProximityCheck, ProximityCheckType
 from .operations import MobileTokenClient
@@ -96,7 +106,8 @@ class StateFile:
 def exclusive(path: Path) -> Iterator[None]:
     """Hold a lock beside the state file, so two commands never share a counter value."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(f"{path}.lock", "a", encoding="utf-8") as lock:
+    descriptor = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "r+", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -105,11 +116,19 @@ def exclusive(path: Path) -> Iterator[None]:
 
 
 def read_pin(args: argparse.Namespace) -> str:
-    """The PIN from ``--pin`` or, when missing, a prompt without echo."""
+    """The PIN from ``--pin`` or, when missing, a prompt without echo on the terminal."""
     pin: str | None = getattr(args, "pin", None)
     if pin:
         return pin
-    return getpass.getpass("PIN: ")
+    try:
+        with warnings.catch_warnings():
+            # Without a terminal getpass would warn, then read (and maybe show) stdin.
+            warnings.simplefilter("error", getpass.GetPassWarning)
+            return getpass.getpass("PIN: ")
+    except (EOFError, OSError, getpass.GetPassWarning, termios.error) as err:
+        raise InvalidInputError(
+            "No PIN given: pass --pin PIN (there is no terminal to ask on)"
+        ) from err
 
 
 def authentication(args: argparse.Namespace) -> Authentication:
@@ -126,11 +145,28 @@ def print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
+STATUS_HINTS = {
+    "pending_commit": "the bank has not confirmed this activation yet; try again once it has",
+    "blocked": (
+        "the bank blocked this activation (too many wrong PINs?): ask the bank to unblock it,"
+        " or forget it with 'remove --forget' and activate again"
+    ),
+    "removed": (
+        "the bank removed this activation: forget it with 'remove --forget'"
+        " and activate again with a new code"
+    ),
+}
+
+
 async def with_client(
     args: argparse.Namespace,
     action: Callable[[MobileTokenClient, StateFile], Coroutine[Any, Any, Any]],
 ) -> Any:
-    """Open the state file and an HTTP session, run ``action``."""
+    """Open the state file and an HTTP session, run ``action``.
+
+    When the server refuses, the activation's status often says why (not yet
+    confirmed, blocked, removed): the error then says so too.
+    """
     state_file = StateFile.load(args.state)
     if state_file.activation is None:
         raise InvalidStateError("The state file holds no activation: run 'activate' first")
@@ -144,7 +180,22 @@ async def with_client(
             persist=state_file.persist,
             language=state_file.language,
         )
-        return await action(MobileTokenClient(session), state_file)
+        try:
+            return await action(MobileTokenClient(session), state_file)
+        except (ServerError, ActivationError) as err:
+            hint = await status_hint(session)
+            if hint is None:
+                raise
+            raise InvalidStateError(f"{err} — {hint}") from err
+
+
+async def status_hint(session: PowerAuthSession) -> str | None:
+    """Why the server may have refused: the activation is not active."""
+    try:
+        status = session.last_status or await session.fetch_status()
+    except MobileTokenError:
+        return None
+    return STATUS_HINTS.get(status.status)
 
 
 async def cmd_activate(args: argparse.Namespace) -> Any:
@@ -153,7 +204,8 @@ async def cmd_activate(args: argparse.Namespace) -> Any:
         existing = StateFile.load(args.state)
         if existing.activation is not None:
             raise InvalidStateError(
-                f"{args.state} already holds an activation: remove it or use another file"
+                f"{args.state} already holds an activation: remove it first ('remove --pin',"
+                " or 'remove --forget' when the bank no longer knows it) or use another file"
             )
     state_file = StateFile(args.state, args.server, parse_config_string(args.config), None)
     pin = read_pin(args)
@@ -259,7 +311,15 @@ async def cmd_qr_sign(args: argparse.Namespace) -> Any:
 
 
 async def cmd_remove(args: argparse.Namespace) -> Any:
-    """Remove the activation on the server and from the state file."""
+    """Remove the activation on the server and from the state file (or only forget it)."""
+    if args.forget:
+        state_file = StateFile.load(args.state)
+        if state_file.activation is None:
+            raise InvalidStateError("The state file holds no activation")
+        activation_id = ActivationState.from_dict(state_file.activation).activation_id
+        state_file.activation = None
+        state_file.save()
+        return {"activationId": activation_id, "status": "forgotten"}
     auth = authentication(args)
 
     async def run(client: MobileTokenClient, state_file: StateFile) -> Any:
@@ -289,7 +349,10 @@ async def cmd_pac_parse(args: argparse.Namespace) -> Any:
 
 def build_parser() -> argparse.ArgumentParser:
     """The exact interface of ``scripts/mtoken``."""
-    parser = argparse.ArgumentParser(prog="mtoken", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="mtoken",
+        description="A command-line PowerAuth mobile token. Prints JSON; errors go to stderr.",
+    )
     parser.add_argument("--state", type=Path, help="the activation's state file (0600)")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -302,40 +365,62 @@ def build_parser() -> argparse.ArgumentParser:
     activate.add_argument("--biometry", action="store_true", help="allow approval without PIN")
     activate.set_defaults(handler=cmd_activate, needs_state=True)
 
-    commands.add_parser("status").set_defaults(handler=cmd_status, needs_state=True)
-    commands.add_parser("operations").set_defaults(handler=cmd_operations, needs_state=True)
+    commands.add_parser("status", help="activation status and PIN attempts").set_defaults(
+        handler=cmd_status, needs_state=True
+    )
+    commands.add_parser("operations", help="pending operations").set_defaults(
+        handler=cmd_operations, needs_state=True
+    )
     for name in ("detail", "claim"):
-        sub = commands.add_parser(name)
+        sub = commands.add_parser(name, help=f"{name} one operation")
         sub.add_argument("operation_id")
         sub.set_defaults(handler=cmd_detail, needs_state=True)
 
-    approve = commands.add_parser("approve")
+    approve = commands.add_parser("approve", help="approve an operation")
     approve.add_argument("operation_id")
     _add_factor_options(approve, possession=True)
     approve.add_argument("--totp", help="proximity code shown by the bank")
     approve.set_defaults(handler=cmd_approve, needs_state=True)
 
-    reject = commands.add_parser("reject")
+    reject = commands.add_parser("reject", help="reject an operation")
     reject.add_argument("operation_id")
-    reject.add_argument("--reason", default="UNEXPECTED_OPERATION")
+    reject.add_argument(
+        "--reason",
+        default="UNEXPECTED_OPERATION",
+        help="UNKNOWN, INCORRECT_DATA, UNEXPECTED_OPERATION (default) or your own",
+    )
     reject.set_defaults(handler=cmd_reject, needs_state=True)
 
-    history = commands.add_parser("history")
+    history = commands.add_parser("history", help="recent operations in every status")
     _add_factor_options(history)
     history.set_defaults(handler=cmd_history, needs_state=True)
 
-    remove = commands.add_parser("remove")
-    remove.add_argument("--pin")
+    remove = commands.add_parser(
+        "remove", help="remove the activation at the bank and from the state file"
+    )
+    remove_how = remove.add_mutually_exclusive_group()
+    remove_how.add_argument("--pin")
+    remove_how.add_argument(
+        "--forget",
+        action="store_true",
+        help="only drop it from the state file (the bank already removed it)",
+    )
     remove.set_defaults(handler=cmd_remove, needs_state=True)
 
-    qr = commands.add_parser("qr").add_subparsers(dest="qr_command", required=True)
+    qr = commands.add_parser("qr", help="offline QR operations").add_subparsers(
+        dest="qr_command", required=True
+    )
     qr_sign = qr.add_parser("sign", help="offline approval code of a QR operation on stdin")
     _add_factor_options(qr_sign)
     qr_sign.add_argument("--uri-id")
     qr_sign.set_defaults(handler=cmd_qr_sign, needs_state=True)
-    qr.add_parser("parse").set_defaults(handler=cmd_qr_parse, needs_state=False)
+    qr.add_parser("parse", help="parse a QR operation from stdin").set_defaults(
+        handler=cmd_qr_parse, needs_state=False
+    )
 
-    pac = commands.add_parser("pac").add_subparsers(dest="pac_command", required=True)
+    pac = commands.add_parser("pac", help="proximity-check codes").add_subparsers(
+        dest="pac_command", required=True
+    )
     pac_parse = pac.add_parser("parse", help="proximity code from stdin")
     pac_parse.add_argument("--deeplink", action="store_true")
     pac_parse.set_defaults(handler=cmd_pac_parse, needs_state=False)
@@ -344,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_factor_options(parser: argparse.ArgumentParser, *, possession: bool = False) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--pin")
+    group.add_argument("--pin", help="the PIN (asked for on the terminal when left out)")
     group.add_argument("--biometry", action="store_true", help="approve without PIN")
     if possession:
         group.add_argument("--possession", action="store_true", help="1FA operations")
@@ -354,7 +439,9 @@ def describe(err: MobileTokenError) -> str:
     """One line a user can act on; remaining attempts after a wrong PIN."""
     message = str(err)
     if isinstance(err, AuthenticationError) and err.remaining_attempts is not None:
-        message += f" (wrong PIN? {err.remaining_attempts} attempts left)"
+        message += f" (wrong PIN? attempts left: {err.remaining_attempts})"
+    elif isinstance(err, ServerError) and (hint := server_error_hint(err.code)):
+        message += f" — {hint}"
     return message
 
 

@@ -96,3 +96,29 @@ class InvalidProximityCodeError(InvalidInputError):
 
 class InvalidPinError(InvalidInputError):
     """The PIN does not meet the minimal rules (digits, length)."""
+
+
+SERVER_ERROR_HINTS = {
+    "ERR_TEMPORARY_KEY": (
+        "the server refused the application's keys: check the configuration string"
+        " (or the activation is no longer active)"
+    ),
+    "ERR_ACTIVATION": (
+        "the activation was refused: the code may be used or expired; ask for a new one"
+    ),
+    "ACTIVATION_CODE_FAILED": "the activation code was refused: ask the bank for a new one",
+    "ERROR_NOT_FOUND": "the server has no such endpoint: check the server URL",
+    "INVALID_REQUEST": "the server could not read the request: check the operation id",
+    "INVALID_OPERATION": "no such operation for this user: check the operation id",
+    "OPERATION_FAILED": "the approval was refused (wrong proximity code or factor?)",
+    "OPERATION_EXPIRED": "the operation expired: ask for a new one",
+    "OPERATION_ALREADY_FINISHED": "the operation was already approved or rejected",
+    "OPERATION_ALREADY_CANCELED": "the operation was canceled",
+    "OPERATION_ALREADY_FAILED": "the operation failed too many times: ask for a new one",
+    "TOO_MANY_REQUESTS": "the server asks to slow down: try again in a while",
+}
+
+
+def server_error_hint(code: str) -> str | None:
+    """What a user can do about a server error code (mobile-token-api.md section 3)."""
+    return SERVER_ERROR_HINTS.get(code)
