@@ -91,3 +91,6 @@ ATTR_REASON: Final = "reason"
 ATTR_QR: Final = "qr"
 ATTR_URI_ID: Final = "uri_id"
 ISSUE_REMOVE_IN_BANK_APP: Final = "remove_in_bank_app"
+
+# Reject reasons are stored by the server in a column of this size.
+MAX_REASON_LENGTH: Final = 32

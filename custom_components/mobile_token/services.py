@@ -25,6 +25,7 @@ from .const import (
     ATTR_TOTP,
     ATTR_URI_ID,
     DOMAIN,
+    MAX_REASON_LENGTH,
 )
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator, parse_offline_qr
 from .errors import validation_error
@@ -43,7 +44,6 @@ SERVICE_REFRESH: Final = "refresh"
 
 # Used when the caller gives no reason, as in the CLI and the blueprint; services.yaml shows it.
 DEFAULT_REJECT_REASON: Final = "UNEXPECTED_OPERATION"
-MAX_REASON_LENGTH: Final = 32
 
 # The server checks the PIN; here only its shape, so a typo fails before a signature is spent.
 PIN_SCHEMA: Final = vol.All(cv.string, vol.Match(r"^\d{4,}$"))

@@ -25,7 +25,7 @@ from homeassistant.components import websocket_api
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
-from .const import DOMAIN
+from .const import DOMAIN, MAX_REASON_LENGTH
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
 from .errors import validation_error
 from .mtoken.factors import Factor
@@ -48,7 +48,6 @@ ATTR_ACCEPT_BLOCK_RISK: Final = "accept_block_risk"
 
 # The PIN is checked here, not by the schema: a schema error is logged with the value it refused.
 PIN_PATTERN: Final = re.compile(r"\d{4,64}")
-MAX_REASON_LENGTH: Final = 32
 UNKNOWN_ERROR: Final = "unknown_error"
 
 # Live subscriptions per entry, told when the entry unloads (its coordinator then stops updating).
