@@ -18,6 +18,9 @@ from .app import Server, start_server
 from .context import Emulator
 from .demo import Demo
 
+# The operation data of create_payment: amount, account, date and note.
+SAMPLE_PAYMENT_DATA = "A1*A100CZK*Q238400856/0300**D20170629*NUtility Bill"
+
 
 class AdminError(Exception):
     """The admin API refused a request."""
@@ -88,6 +91,29 @@ class AdminClient:
         """A new operation from admin API fields (``userId``, ``name``, ``data``, ...)."""
         result: dict[str, Any] = await self._request("POST", "/admin/operations", fields)
         return result
+
+    async def create_payment(self, user_id: str | None, **overrides: Any) -> dict[str, Any]:
+        """A 2FA payment of 100 CZK for ``user_id``; ``overrides`` replace admin API fields."""
+        fields: dict[str, Any] = {
+            "userId": user_id,
+            "name": "authorize_payment",
+            "data": SAMPLE_PAYMENT_DATA,
+            "title": "Payment",
+            "message": "Please confirm the payment",
+            "attributes": [
+                {
+                    "type": "AMOUNT",
+                    "id": "operation.amount",
+                    "label": "Amount",
+                    "amount": 100,
+                    "currency": "CZK",
+                },
+            ],
+            "allowedFactors": ["possession_knowledge", "possession_biometry"],
+            "expiresInSeconds": 300,
+            "proximity": False,
+        }
+        return await self.create_operation(**(fields | overrides))
 
     async def get_operation(self, operation_id: str) -> dict[str, Any]:
         """An operation with its server-side state."""

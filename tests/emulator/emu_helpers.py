@@ -6,12 +6,12 @@ from typing import Any
 
 from raw_client import Device, RawClient
 
-from emulator.testing import RunningEmulator
+from emulator.testing import SAMPLE_PAYMENT_DATA, RunningEmulator
 
 USER_ID = "alice"
 OTHER_USER_ID = "bob"
 PIN_FACTORS = "possession_knowledge"
-PAYMENT_DATA = "A1*A100CZK*Q238400856/0300**D20170629*NUtility Bill"
+PAYMENT_DATA = SAMPLE_PAYMENT_DATA
 
 
 def vectors_dir() -> Path:
@@ -30,24 +30,4 @@ async def activate(client: RawClient, emu: RunningEmulator, user_id: str = USER_
 
 async def payment(emu: RunningEmulator, **overrides: Any) -> dict[str, Any]:
     """A 2FA payment for USER_ID."""
-    fields: dict[str, Any] = {
-        "userId": USER_ID,
-        "name": "authorize_payment",
-        "data": PAYMENT_DATA,
-        "title": "Payment",
-        "message": "Please confirm the payment",
-        "attributes": [
-            {
-                "type": "AMOUNT",
-                "id": "operation.amount",
-                "label": "Amount",
-                "amount": 100,
-                "currency": "CZK",
-            },
-        ],
-        "allowedFactors": ["possession_knowledge", "possession_biometry"],
-        "expiresInSeconds": 300,
-        "proximity": False,
-    }
-    fields.update(overrides)
-    return await emu.admin.create_operation(**fields)
+    return await emu.admin.create_payment(USER_ID, **overrides)

@@ -132,27 +132,7 @@ async def biometry_entry(hass: HomeAssistant, emulator: Any) -> MobileTokenConfi
 
 async def create_operation(emulator: Any, **overrides: Any) -> dict[str, Any]:
     """A 2FA payment for USER_ID, created on the bank's side."""
-    fields: dict[str, Any] = {
-        "userId": USER_ID,
-        "name": "authorize_payment",
-        "data": "A1*A100CZK*Q238400856/0300**D20170629*NUtility Bill",
-        "title": "Payment",
-        "message": "Please confirm the payment",
-        "attributes": [
-            {
-                "type": "AMOUNT",
-                "id": "operation.amount",
-                "label": "Amount",
-                "amount": 100,
-                "currency": "CZK",
-            },
-        ],
-        "allowedFactors": ["possession_knowledge", "possession_biometry"],
-        "expiresInSeconds": 300,
-        "proximity": False,
-    }
-    fields.update(overrides)
-    return dict(await emulator.admin.create_operation(**fields))
+    return dict(await emulator.admin.create_payment(USER_ID, **overrides))
 
 
 def normalize(value: Any, names: dict[str, str] | None = None) -> Any:

@@ -85,24 +85,4 @@ async def device(emu: Any, http: aiohttp.ClientSession) -> Device:
 
 async def payment(emu: Any, **overrides: Any) -> dict[str, Any]:
     """A 2FA payment for USER_ID."""
-    fields: dict[str, Any] = {
-        "userId": USER_ID,
-        "name": "authorize_payment",
-        "data": "A1*A100CZK*Q238400856/0300**D20170629*NUtility Bill",
-        "title": "Payment",
-        "message": "Please confirm the payment",
-        "attributes": [
-            {
-                "type": "AMOUNT",
-                "id": "operation.amount",
-                "label": "Amount",
-                "amount": 100,
-                "currency": "CZK",
-            },
-        ],
-        "allowedFactors": ["possession_knowledge", "possession_biometry"],
-        "expiresInSeconds": 300,
-        "proximity": False,
-    }
-    fields.update(overrides)
-    return await emu.admin.create_operation(**fields)
+    return dict(await emu.admin.create_payment(USER_ID, **overrides))
