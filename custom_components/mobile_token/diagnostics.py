@@ -9,16 +9,37 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_ACTIVATION_ID, CONF_APP_CONFIG, CONF_URL
 from .coordinator import MobileTokenConfigEntry
+from .mtoken.model import Operation
 
 # Entry data: the application configuration holds the app secret; the URL and
 # the activation id identify the user's bank and device.
 TO_REDACT_ENTRY: Final = {CONF_APP_CONFIG, CONF_URL, CONF_ACTIVATION_ID}
-# Operations: the signed data, texts and attributes carry accounts and amounts.
-TO_REDACT_OPERATION: Final = {"id", "data", "title", "message", "attributes", "resultTexts"}
+# Operations: only their shape. Ids, signed data, texts, attributes, screens and
+# fields a custom backend adds can all carry accounts, amounts and names.
+OPERATION_FIELDS_SHOWN: Final = (
+    "name",
+    "status",
+    "operationCreated",
+    "operationExpires",
+    "allowedSignatureType",
+)
 
 
-def _redacted_operation(operation: dict[str, Any]) -> dict[str, Any]:
-    return async_redact_data(operation, TO_REDACT_OPERATION)
+def _operation_shape(operation: Operation) -> dict[str, Any]:
+    wire = operation.to_dict()
+    shape = {key: wire[key] for key in OPERATION_FIELDS_SHOWN if key in wire}
+    shape["attribute_types"] = [attribute.type for attribute in operation.form_data.attributes]
+    ui = operation.ui
+    shape["screens"] = {
+        "pre_approval": None
+        if ui is None or ui.pre_approval_screen is None
+        else str(ui.pre_approval_screen.type),
+        "post_approval": None
+        if ui is None or ui.post_approval_screen is None
+        else ui.post_approval_screen.type,
+    }
+    shape["extra_fields"] = sorted(operation.extra)
+    return shape
 
 
 async def async_get_config_entry_diagnostics(
@@ -52,7 +73,5 @@ async def async_get_config_entry_diagnostics(
         "last_update_success": coordinator.last_update_success,
         "server_clock_synchronized": coordinator.session.clock.synchronized,
         "language": coordinator.session.language,
-        "pending_operations": [
-            _redacted_operation(operation.to_dict()) for operation in coordinator.data or []
-        ],
+        "pending_operations": [_operation_shape(operation) for operation in coordinator.data or []],
     }
