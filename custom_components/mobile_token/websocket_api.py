@@ -126,6 +126,22 @@ def _async_track_unload(
     return lambda: listeners.discard(listener)
 
 
+def _once(remove: CALLBACK_TYPE) -> CALLBACK_TYPE:
+    """Wrap a remove callback so that a second call does nothing.
+
+    A subscription's listener is removed when the entry unloads and again when
+    the card unsubscribes; the coordinator's own callback fails on the second.
+    """
+    pending = [remove]
+
+    @callback
+    def _remove() -> None:
+        while pending:
+            pending.pop()()
+
+    return _remove
+
+
 @websocket_api.websocket_command(
     {vol.Required("type"): WS_SUBSCRIBE, vol.Required(ATTR_ENTRY_ID): str}
 )
@@ -151,7 +167,7 @@ async def websocket_subscribe(
         remove_listener()
         connection.send_event(msg_id, {"operations": [], "allowBiometry": False, "loaded": False})
 
-    remove_listener = coordinator.async_add_listener(_forward)
+    remove_listener = _once(coordinator.async_add_listener(_forward))
     forget_unload = _async_track_unload(hass, entry, _unloaded)
 
     @callback

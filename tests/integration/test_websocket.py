@@ -264,3 +264,22 @@ async def test_subscribers_are_told_when_the_entry_unloads(
     update = await client.receive_json()
     assert update["id"] == subscription
     assert update["event"] == {"operations": [], "allowBiometry": False, "loaded": False}
+
+
+async def test_unsubscribe_after_the_entry_unloaded(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    config_entry: MobileTokenConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = await hass_ws_client(hass)
+    subscription, _ = await _subscribe(client, config_entry)
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    update = await client.receive_json()
+    assert update["event"]["loaded"] is False
+
+    with caplog.at_level(logging.ERROR):
+        result = await _call(client, {"type": "unsubscribe_events", "subscription": subscription})
+
+    assert result["success"], result
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
