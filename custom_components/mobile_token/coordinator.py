@@ -334,7 +334,7 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
     ) -> Operation:
         """Approve a pending operation with the data the server holds for it."""
         await async_check_user_allowed(self.hass, self.config_entry, user_id)
-        operation = await self.async_get_operation(operation_id)
+        operation = await self._async_fetch_operation(operation_id)
         auth = operation_authentication(operation, pin, factor, allow_biometry=self.allow_biometry)
         check_block_risk(auth, self.activation_status, accept_block_risk=accept_block_risk)
         proximity = proximity_check(operation, pac, totp, self.session.clock.now())
@@ -353,7 +353,7 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         """Reject a pending operation with a reason (possession signature)."""
         await async_check_user_allowed(self.hass, self.config_entry, user_id)
         # Nothing is signed over the operation's data: the listed copy is enough.
-        operation = self._known.get(operation_id) or await self.async_get_operation(operation_id)
+        operation = self._known.get(operation_id) or await self._async_fetch_operation(operation_id)
         LOGGER.debug("Rejecting operation %s (%s)", operation.id, reason)
         try:
             await self.client.reject(operation.id, reason)
@@ -363,8 +363,15 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         await self._async_finished(EVENT_REJECTED, operation, user_id, reason=reason)
         return operation
 
-    async def async_get_operation(self, operation_id: str) -> Operation:
-        """Fetch the operation's current detail from the server."""
+    async def async_get_operation(
+        self, operation_id: str, *, user_id: str | None = None
+    ) -> Operation:
+        """Return the operation's current detail to a caller allowed to see it."""
+        await async_check_user_allowed(self.hass, self.config_entry, user_id)
+        return await self._async_fetch_operation(operation_id)
+
+    async def _async_fetch_operation(self, operation_id: str) -> Operation:
+        """Fetch the operation's current detail from the server (caller already checked)."""
         try:
             return await self.client.get_operation(operation_id)
         except MobileTokenError as err:

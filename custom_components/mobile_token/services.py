@@ -139,7 +139,9 @@ async def _claim(call: ServiceCall) -> ServiceResponse:
 
 
 async def _get_operation(call: ServiceCall) -> ServiceResponse:
-    operation = await _coordinator(call).async_get_operation(call.data[ATTR_OPERATION_ID])
+    operation = await _coordinator(call).async_get_operation(
+        call.data[ATTR_OPERATION_ID], user_id=call.context.user_id
+    )
     return {"operation": operation.to_dict()}
 
 

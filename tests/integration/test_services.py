@@ -171,6 +171,7 @@ async def test_not_allowed_user_is_refused_until_allowed(
         ("approve", {"operation_id": operation["id"], "pin": PIN}),
         ("reject", {"operation_id": operation["id"], "reason": "UNKNOWN"}),
         ("claim", {"operation_id": operation["id"]}),
+        ("get_operation", {"operation_id": operation["id"]}),
         ("get_history", {"pin": PIN}),
         ("sign_offline_qr", {"qr": "x", "pin": PIN}),
     ):
