@@ -97,9 +97,13 @@ def get_config_entry(hass: HomeAssistant, entry_id: str | None) -> MobileTokenCo
     """Return the entry named by the call, or the only one when the call names none."""
     if entry_id is None:
         entries = hass.config_entries.async_entries(DOMAIN)
-        if len(entries) > 1:
+        # Only loaded entries count: an unloaded one cannot answer, so it needs no naming.
+        loaded = [item for item in entries if item.state is ConfigEntryState.LOADED]
+        if len(loaded) > 1:
             raise validation_error("entry_required")
-        entry: MobileTokenConfigEntry | None = entries[0] if entries else None
+        # With none loaded, an unloaded entry is named so the caller learns why.
+        candidates = loaded or entries
+        entry: MobileTokenConfigEntry | None = candidates[0] if candidates else None
     else:
         entry = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN:

@@ -471,6 +471,13 @@ async def test_entry_lookup(
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, "refresh", {"config_entry_id": second.entry_id})
     assert err.value.translation_key == "entry_not_loaded"
+    # The one loaded entry is the one meant when the call names none.
+    await call(hass, "refresh", {})
+
+    await hass.config_entries.async_unload(config_entry.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "refresh", {})
+    assert err.value.translation_key == "entry_not_loaded"
 
 
 async def test_actions_need_an_entry(hass: HomeAssistant, emulator: Any) -> None:
