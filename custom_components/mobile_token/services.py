@@ -12,6 +12,7 @@ from typing import Any, Final
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv
 
 from .const import (
@@ -28,7 +29,7 @@ from .const import (
     MAX_REASON_LENGTH,
 )
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator, parse_offline_qr
-from .errors import validation_error
+from .errors import failure_error, validation_error
 from .mtoken.factors import Factor
 
 ATTR_ACCEPT_BLOCK_RISK: Final = "accept_block_risk"
@@ -174,7 +175,22 @@ async def _parse_offline_qr(call: ServiceCall) -> ServiceResponse:
 
 
 async def _refresh(call: ServiceCall) -> None:
-    await _coordinator(call).async_refresh()
+    coordinator = _coordinator(call)
+    await coordinator.async_refresh()
+    if not coordinator.last_update_success:
+        raise refresh_error(coordinator.last_exception)
+
+
+def refresh_error(cause: BaseException | None) -> HomeAssistantError:
+    """The failed refresh's own translated error, else the generic connection failure."""
+    if isinstance(cause, HomeAssistantError) and cause.translation_domain == DOMAIN:
+        error = failure_error(
+            cause.translation_key or "cannot_connect", **(cause.translation_placeholders or {})
+        )
+    else:
+        error = failure_error("cannot_connect")
+    error.__cause__ = cause
+    return error
 
 
 _SERVICES: Final[tuple[tuple[str, Any, vol.Schema, SupportsResponse], ...]] = (

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import voluptuous as vol
 from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from syrupy.assertion import SnapshotAssertion
@@ -478,6 +479,22 @@ async def test_entry_lookup(
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, "refresh", {})
     assert err.value.translation_key == "entry_not_loaded"
+
+
+async def test_refresh_reports_a_failed_fetch(
+    hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry
+) -> None:
+    await emulator.admin.fault("drop", count=1)
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "refresh", {})
+    assert not isinstance(err.value, ServiceValidationError)
+    # The coordinator's own translated failure, with the cause in its placeholder.
+    assert err.value.translation_key == "update_failed"
+    assert "Cannot reach the server" in err.value.translation_placeholders["error"]
+    assert hass.states.get(PENDING).state == STATE_UNAVAILABLE
+
+    await call(hass, "refresh", {})
+    assert hass.states.get(PENDING).state == "0"
 
 
 async def test_actions_need_an_entry(hass: HomeAssistant, emulator: Any) -> None:
