@@ -106,7 +106,12 @@ async def async_unload_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry)
 async def async_remove_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) -> None:
     """Delete the activation secrets and remind the user to remove the device at the bank."""
     await ActivationStore(hass, entry.data[CONF_ACTIVATION_ID]).async_remove()
-    for issue in (ISSUE_TLS_VERIFICATION_DISABLED, ISSUE_CLOCK_SKEW):
+    for issue in (
+        ISSUE_TLS_VERIFICATION_DISABLED,
+        ISSUE_CLOCK_SKEW,
+        ISSUE_ACTIVATION_BLOCKED,
+        ISSUE_ACTIVATION_REMOVED,
+    ):
         ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
     ir.async_create_issue(
         hass,

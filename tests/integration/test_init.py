@@ -404,6 +404,27 @@ async def test_removing_the_entry_deletes_the_secrets(
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
+@pytest.mark.parametrize(("action", "status"), [("block", "blocked"), ("remove", "removed")])
+async def test_removing_a_blocked_entry_withdraws_its_issue(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+    action: str,
+    status: str,
+) -> None:
+    issue_id = f"activation_{status}_{config_entry.entry_id}"
+    await getattr(emulator.admin, action)(config_entry.unique_id)
+    await tick(hass, freezer, STATUS_CHECK_INTERVAL)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+    await hass.config_entries.async_remove(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
 async def test_event_entity_ignores_events_after_unload(
     hass: HomeAssistant, config_entry: MobileTokenConfigEntry
 ) -> None:
