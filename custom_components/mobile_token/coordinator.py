@@ -43,6 +43,7 @@ from .const import (
     ISSUE_CLOCK_SKEW,
     LOGGER,
     MIN_SCAN_INTERVAL,
+    STATUS_ACTIVE,
     STATUS_BLOCKED,
     STATUS_CHECK_INTERVAL,
     STATUS_REMOVED,
@@ -236,11 +237,19 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
             ) from err
         self.activation_status = status
         self._next_status_check = time.monotonic() + STATUS_CHECK_INTERVAL.total_seconds()
+        if status.status == STATUS_ACTIVE:
+            # The bank may unblock the activation: its issue no longer applies.
+            self._async_delete_issues()
         if status.status in (STATUS_BLOCKED, STATUS_REMOVED):
             self._async_create_issue(status.status)
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key=f"activation_{status.status}"
             )
+
+    @callback
+    def _async_delete_issues(self) -> None:
+        for issue in (ISSUE_ACTIVATION_BLOCKED, ISSUE_ACTIVATION_REMOVED):
+            ir.async_delete_issue(self.hass, DOMAIN, f"{issue}_{self.config_entry.entry_id}")
 
     @callback
     def _async_create_issue(self, status: str) -> None:

@@ -219,6 +219,28 @@ async def test_blocked_or_removed_activation_asks_for_a_new_one(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
+async def test_unblocked_activation_withdraws_its_issue(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    issue_id = f"activation_blocked_{config_entry.entry_id}"
+    await emulator.admin.block(config_entry.unique_id)
+    await tick(hass, freezer, STATUS_CHECK_INTERVAL)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+    await emulator.admin.unblock(config_entry.unique_id)
+    # Polling stopped with the failure: a refresh (as the action does) checks the status again.
+    freezer.tick(STATUS_CHECK_INTERVAL)
+    await config_entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+    assert hass.states.get(STATUS).state == "active"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
 async def test_refused_token_checks_the_activation_at_once(
     hass: HomeAssistant,
     emulator: Any,
