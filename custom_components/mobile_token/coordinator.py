@@ -131,6 +131,9 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         self.client = client
         self.activation_status: ActivationStatusInfo | None = None
         self._known: dict[str, Operation] = {}
+        # False until the first successful fetch, whose operations were already reported
+        # before the restart or reload: they become known without a second notification.
+        self._seeded = False
         self._next_status_check = 0.0
         self._polling = True
         self._event_listeners: list[OperationEventListener] = []
@@ -297,6 +300,11 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
     def _async_diff(self, operations: list[Operation]) -> None:
         """Compute added and removed operations by id, as the SDK's delegate does."""
         current = {operation.id: operation for operation in operations}
+        if not self._seeded:
+            self._seeded = True
+            self._known = current
+            LOGGER.debug("%d operations pending at setup", len(current))
+            return
         removed = [op for op_id, op in self._known.items() if op_id not in current]
         added = [op for op in operations if op.id not in self._known]
         self._known = current

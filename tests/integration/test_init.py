@@ -117,6 +117,29 @@ async def test_polling_reports_new_operations(
     assert len(added) == 1
 
 
+async def test_operations_pending_at_setup_are_not_reported_again(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    pending = await create_operation(emulator)
+    added = async_capture_events(hass, EVENT_OPERATION_ADDED)
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert hass.states.get(PENDING).state == "1"
+    assert added == []
+    assert hass.states.get(EVENTS).attributes.get("event_type") is None
+
+    operation = await create_operation(emulator)
+    await tick(hass, freezer)
+
+    assert [event.data["operation_id"] for event in added] == [operation["id"]]
+    assert hass.states.get(EVENTS).attributes["id"] == operation["id"]
+    assert pending["id"] != operation["id"]
+
+
 async def test_hundred_operations_stay_under_the_recorder_limit(
     hass: HomeAssistant,
     emulator: Any,
