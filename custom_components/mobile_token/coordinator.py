@@ -327,6 +327,10 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
                     "message": summary["message"],
                     "expires": summary["expires"],
                     "allowed_factors": summary["allowed_factors"],
+                    # What an approval from a notification needs: the biometry-factor key,
+                    # and no proximity code (which only the card can ask for).
+                    "allow_biometry": self.allow_biometry,
+                    "requires_proximity": operation.requires_proximity_check,
                 },
             )
 

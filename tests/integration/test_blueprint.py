@@ -116,7 +116,12 @@ async def test_blueprint_is_a_valid_automation(
 
 
 async def _variables(
-    hass: HomeAssistant, blueprint: Blueprint, allowed_factors: list[str]
+    hass: HomeAssistant,
+    blueprint: Blueprint,
+    allowed_factors: list[str],
+    *,
+    allow_biometry: bool = True,
+    requires_proximity: bool = False,
 ) -> dict[str, Any]:
     validated = await async_validate_config_item(hass, "mobile_token", _substituted(blueprint))
     assert validated is not None
@@ -130,6 +135,8 @@ async def _variables(
                 "title": "Payment",
                 "message": "Confirm",
                 "allowed_factors": allowed_factors,
+                "allow_biometry": allow_biometry,
+                "requires_proximity": requires_proximity,
             },
             "context": {"id": context.id},
         },
@@ -170,3 +177,17 @@ async def test_pin_only_operations_offer_only_reject(
     assert [action["action"] for action in variables["notification_actions"]] == [
         variables["action_reject"]
     ]
+
+
+async def test_no_approve_button_without_the_biometry_key_or_with_a_proximity_check(
+    hass: HomeAssistant, blueprint: Blueprint
+) -> None:
+    two_factor = ["possession_knowledge", "possession_biometry"]
+    for variables in (
+        await _variables(hass, blueprint, two_factor, allow_biometry=False),
+        await _variables(hass, blueprint, ["possession"], requires_proximity=True),
+    ):
+        assert variables["factor"] == ""
+        assert [action["action"] for action in variables["notification_actions"]] == [
+            variables["action_reject"]
+        ]

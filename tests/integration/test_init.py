@@ -111,6 +111,8 @@ async def test_polling_reports_new_operations(
     assert bus_event.data["operation_id"] == operation["id"]
     assert bus_event.data["name"] == "authorize_payment"
     assert bus_event.data["allowed_factors"] == ["possession_knowledge", "possession_biometry"]
+    assert bus_event.data["allow_biometry"] is False
+    assert bus_event.data["requires_proximity"] is False
 
     # The same operation again is no news.
     await tick(hass, freezer)
