@@ -25,7 +25,7 @@ from homeassistant.components import websocket_api
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
-from .const import DOMAIN, MAX_REASON_LENGTH
+from .const import CONF_ALLOWED_USERS, DOMAIN, MAX_REASON_LENGTH
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
 from .errors import validation_error
 from .mtoken.factors import Factor
@@ -126,6 +126,19 @@ def _async_track_unload(
     return lambda: listeners.discard(listener)
 
 
+NOT_LOADED_PAYLOAD: Final = {"operations": [], "allowBiometry": False, "loaded": False}
+
+
+def _still_allowed(
+    connection: websocket_api.ActiveConnection, entry: MobileTokenConfigEntry
+) -> bool:
+    """The permission rule of ``async_check_user_allowed``, for a known, signed-in user."""
+    user = connection.user
+    return user.is_active and (
+        user.is_admin or user.id in entry.options.get(CONF_ALLOWED_USERS, [])
+    )
+
+
 def _once(remove: CALLBACK_TYPE) -> CALLBACK_TYPE:
     """Wrap a remove callback so that a second call does nothing.
 
@@ -160,12 +173,17 @@ async def websocket_subscribe(
 
     @callback
     def _forward() -> None:
+        if not _still_allowed(connection, entry):
+            # Options changed since the subscription started: stop sending operations.
+            # The card then subscribes again and is told why it may not.
+            _unloaded()
+            return
         connection.send_event(msg_id, pending_payload(coordinator))
 
     @callback
     def _unloaded() -> None:
         remove_listener()
-        connection.send_event(msg_id, {"operations": [], "allowBiometry": False, "loaded": False})
+        connection.send_event(msg_id, NOT_LOADED_PAYLOAD)
 
     remove_listener = _once(coordinator.async_add_listener(_forward))
     forget_unload = _async_track_unload(hass, entry, _unloaded)

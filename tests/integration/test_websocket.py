@@ -283,3 +283,34 @@ async def test_unsubscribe_after_the_entry_unloaded(
 
     assert result["success"], result
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+async def test_subscription_stops_when_the_user_is_no_longer_allowed(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_user: Any,
+    hass_read_only_access_token: str,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+) -> None:
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, "allowed_users": [hass_read_only_user.id]}
+    )
+    await create_operation(emulator)
+    await config_entry.runtime_data.coordinator.async_refresh()
+    client = await hass_ws_client(hass, hass_read_only_access_token)
+    subscription, first = await _subscribe(client, config_entry)
+    assert len(first["operations"]) == 1
+
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, "allowed_users": []}
+    )
+    config_entry.runtime_data.coordinator.async_update_listeners()
+
+    update = await client.receive_json()
+    assert update["id"] == subscription
+    assert update["event"] == {"operations": [], "allowBiometry": False, "loaded": False}
+    again = await _call(
+        client, {"type": "mobile_token/subscribe", "entry_id": config_entry.entry_id}
+    )
+    assert again["error"]["code"] == "not_allowed"
