@@ -51,13 +51,9 @@ from custom_components.mobile_token.mtoken.protection import (
     decrypt_knowledge_key,
     derive_pin_key,
 )
-from custom_components.mobile_token.mtoken.session import (
-    HEADER_AUTHORIZATION,
-    HEADER_TOKEN,
-    PROTOCOL_VERSION,
-    PowerAuthSession,
-)
+from custom_components.mobile_token.mtoken.session import PROTOCOL_VERSION, PowerAuthSession
 from custom_components.mobile_token.mtoken.signature import (
+    AUTHORIZATION_HEADER,
     SignatureType,
     build_authorization_header,
     compute_online_signature,
@@ -65,7 +61,11 @@ from custom_components.mobile_token.mtoken.signature import (
     signature_base_string,
 )
 from custom_components.mobile_token.mtoken.state import ActivationState
-from custom_components.mobile_token.mtoken.token import build_token_header, compute_token_digest
+from custom_components.mobile_token.mtoken.token import (
+    TOKEN_HEADER,
+    build_token_header,
+    compute_token_digest,
+)
 from custom_components.mobile_token.store import ActivationStore
 
 from .hass import PIN, USER_ID, activate, home_assistant, pending_sensor_id
@@ -196,7 +196,7 @@ class Rig:
             nonce=b64encode(nonce),
             timestamp_ms=timestamp,
         )
-        return request_headers(self.session.language, {HEADER_TOKEN: header})
+        return request_headers(self.session.language, {TOKEN_HEADER: header})
 
 
 async def create_operations(
@@ -300,7 +300,7 @@ async def approve_floor_once(rig: Rig, factor: Factor, operation_id: str) -> flo
     """A bare round trip of an identical, pre-signed authorize request of the floor user."""
     body = json_bytes({"requestObject": {"id": operation_id, "data": OPERATION_DATA}})
     headers = request_headers(
-        rig.session.language, {HEADER_AUTHORIZATION: rig.floor.header(factor, body)}
+        rig.session.language, {AUTHORIZATION_HEADER: rig.floor.header(factor, body)}
     )
     elapsed, _ = await bare_post(rig.http, f"{rig.emu.url}{PATH_AUTHORIZE}", body, headers)
     return elapsed

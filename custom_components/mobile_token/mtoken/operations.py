@@ -20,7 +20,7 @@ from .model import (
     parse_operation,
     parse_operation_list,
 )
-from .qr import QrOperation, offline_signature_body
+from .qr import URI_ID_OFFLINE_AUTHORIZE, QrOperation, offline_signature_body
 from .session import PowerAuthSession
 
 PATH_LIST: Final = "/api/auth/token/app/operation/list"
@@ -34,7 +34,6 @@ PATH_PUSH_REGISTER: Final = "/api/push/device/register/token"
 URI_ID_HISTORY: Final = "/operation/history"
 URI_ID_AUTHORIZE: Final = "/operation/authorize"
 URI_ID_REJECT: Final = "/operation/cancel"
-URI_ID_OFFLINE_AUTHORIZE: Final = "/operation/authorize/offline"
 
 # currentTimestamp has whole seconds (yyyy-MM-dd'T'HH:mm:ssZ).
 CURRENT_TIMESTAMP_RESOLUTION_MS: Final = 1000

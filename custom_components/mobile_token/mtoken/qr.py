@@ -16,8 +16,9 @@ from . import keys
 from .encoding import b64decode
 from .errors import InvalidConfigurationError, InvalidQrCodeError, InvalidStateError
 from .model import SignatureFactor
+from .signature import URI_ID_OFFLINE_DEFAULT
 
-URI_ID_OFFLINE_AUTHORIZE = "/operation/authorize/offline"
+URI_ID_OFFLINE_AUTHORIZE = URI_ID_OFFLINE_DEFAULT
 
 MIN_LINES = 7
 """Id, title, message, data, flags, nonce, signature."""

@@ -43,6 +43,7 @@ from .keys import (
     public_key_bytes,
 )
 from .signature import (
+    AUTHORIZATION_HEADER,
     SignatureType,
     build_authorization_header,
     compute_offline_signature,
@@ -59,15 +60,12 @@ from .status import (
     synchronize_counter,
 )
 from .timesync import ServerClock
-from .token import build_token_header, compute_token_digest
+from .token import TOKEN_HEADER, build_token_header, compute_token_digest
 
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 PROTOCOL_VERSION: Final = "3.3"
-HEADER_AUTHORIZATION: Final = "X-PowerAuth-Authorization"
-HEADER_ENCRYPTION: Final = "X-PowerAuth-Encryption"
-HEADER_TOKEN: Final = "X-PowerAuth-Token"
 
 PATH_SERVER_STATUS: Final = "/pa/v3/status"
 PATH_ACTIVATION_CREATE: Final = "/pa/v3/activation/create"
@@ -305,7 +303,9 @@ class PowerAuthSession:
             "activationData": layer2_envelope.encrypt(json_bytes(layer2)),
         }
         headers = {
-            HEADER_ENCRYPTION: ecies.build_encryption_header(PROTOCOL_VERSION, self.config.app_key)
+            ecies.ENCRYPTION_HEADER: ecies.build_encryption_header(
+                PROTOCOL_VERSION, self.config.app_key
+            )
         }
         response = await self.transport.post(
             PATH_ACTIVATION_CREATE, json_bytes(layer1_envelope.encrypt(json_bytes(layer1))), headers
@@ -358,7 +358,7 @@ class PowerAuthSession:
         try:
             async with self._signing_lock:
                 header = await self._sign_and_advance("POST", uri_id, raw, factor_keys, auth)
-                response = await self.transport.post(path, raw, {HEADER_AUTHORIZATION: header})
+                response = await self.transport.post(path, raw, {AUTHORIZATION_HEADER: header})
         except AuthenticationError as err:
             await self._explain_auth_failure(err, auth)
             raise
@@ -458,7 +458,7 @@ class PowerAuthSession:
                 timestamp_ms=timestamp,
             )
             try:
-                return await self.transport.post(path, raw, {HEADER_TOKEN: header})
+                return await self.transport.post(path, raw, {TOKEN_HEADER: header})
             except AuthenticationError:
                 if attempt:
                     raise
