@@ -1,9 +1,9 @@
-"""Polling of the pending operations, and everything a user does with them.
+"""Polling of the pending operations and of the activation's status.
 
-The coordinator is the one way in for actions and the dashboard card alike:
-approving, rejecting, claiming and signing all go through its methods, which
-check the caller, choose the factor, map library errors to translated errors
-and report the outcome as events.
+The coordinator fetches the pending list, reports what was added or removed,
+and reads the activation status (blocked, removed, clock skew). What a user
+does with an operation lives in ``actions``, which tells the coordinator
+what it changed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Final
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -20,11 +20,6 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .authentication import (
-    check_block_risk,
-    operation_authentication,
-    two_factor_authentication,
-)
 from .const import (
     CLOCK_SKEW_WARNING,
     CONF_LANGUAGE,
@@ -32,11 +27,8 @@ from .const import (
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     EVENT_ADDED,
-    EVENT_APPROVED,
     EVENT_EXPIRED,
-    EVENT_FAILED,
     EVENT_OPERATION_ADDED,
-    EVENT_REJECTED,
     EVENT_REMOVED,
     ISSUE_ACTIVATION_BLOCKED,
     ISSUE_ACTIVATION_REMOVED,
@@ -48,33 +40,17 @@ from .const import (
     STATUS_CHECK_INTERVAL,
     STATUS_REMOVED,
 )
-from .errors import translate_error
 from .mtoken.errors import (
     ActivationError,
     AuthenticationError,
     CounterDesyncError,
     MobileTokenError,
-    ServerError,
 )
 from .mtoken.model import Operation
 from .mtoken.operations import MobileTokenClient
-from .mtoken.qr import QrOperation, parse_qr_operation
 from .mtoken.session import ActivationStatusInfo, PowerAuthSession
-from .permissions import async_check_user_allowed
-from .proximity import proximity_check
 
 type MobileTokenConfigEntry = ConfigEntry[MobileTokenData]
-
-# Server answers meaning the operation is no longer pending (mobile-token-api.md section 7).
-CODE_OPERATION_EXPIRED: Final = "OPERATION_EXPIRED"
-OPERATION_OVER_CODES: Final = frozenset(
-    {
-        CODE_OPERATION_EXPIRED,
-        "OPERATION_ALREADY_FINISHED",
-        "OPERATION_ALREADY_CANCELED",
-        "OPERATION_ALREADY_FAILED",
-    }
-)
 
 
 @dataclass
@@ -108,7 +84,7 @@ def language(hass: HomeAssistant, options: dict[str, Any] | Any) -> str:
 
 
 class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
-    """Pending operations of one activation, and the actions on them."""
+    """Pending operations of one activation, and its status."""
 
     config_entry: MobileTokenConfigEntry
 
@@ -340,159 +316,25 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         for listener in list(self._event_listeners):
             listener(event)
 
-    # -- actions ---------------------------------------------------------------
+    # -- what the actions tell the coordinator --------------------------------
 
-    async def approve_operation(
-        self,
-        operation_id: str,
-        *,
-        pin: str | None = None,
-        factor: str | None = None,
-        pac: str | None = None,
-        totp: str | None = None,
-        user_id: str | None = None,
-        accept_block_risk: bool = False,
-    ) -> Operation:
-        """Approve a pending operation with the data the server holds for it."""
-        await async_check_user_allowed(self.hass, self.config_entry, user_id)
-        operation = await self._async_fetch_operation(operation_id)
-        auth = operation_authentication(operation, pin, factor, allow_biometry=self.allow_biometry)
-        check_block_risk(auth, self.activation_status, accept_block_risk=accept_block_risk)
-        proximity = proximity_check(operation, pac, totp, self.session.clock.now())
-        LOGGER.debug("Approving operation %s with %s", operation.id, auth.factor.value)
-        try:
-            await self.client.authorize(operation, auth, proximity=proximity)
-        except MobileTokenError as err:
-            await self._async_handle_failure(err, operation)
-            raise translate_error(err) from err
-        await self._async_finished(EVENT_APPROVED, operation, user_id)
-        return operation
+    def known_operation(self, operation_id: str) -> Operation | None:
+        """Return the listed copy of a pending operation, if the last fetch had it."""
+        return self._known.get(operation_id)
 
-    async def reject_operation(
-        self, operation_id: str, reason: str, *, user_id: str | None = None
-    ) -> Operation:
-        """Reject a pending operation with a reason (possession signature)."""
-        await async_check_user_allowed(self.hass, self.config_entry, user_id)
-        # Nothing is signed over the operation's data: the listed copy is enough.
-        operation = self._known.get(operation_id) or await self._async_fetch_operation(operation_id)
-        LOGGER.debug("Rejecting operation %s (%s)", operation.id, reason)
-        try:
-            await self.client.reject(operation.id, reason)
-        except MobileTokenError as err:
-            await self._async_handle_failure(err, operation)
-            raise translate_error(err) from err
-        await self._async_finished(EVENT_REJECTED, operation, user_id, reason=reason)
-        return operation
+    @callback
+    def async_forget_operation(self, operation_id: str) -> None:
+        """Drop an operation an action finished, so the next diff reports it no more."""
+        self._known.pop(operation_id, None)
 
-    async def async_get_operation(
-        self, operation_id: str, *, user_id: str | None = None
-    ) -> Operation:
-        """Return the operation's current detail to a caller allowed to see it."""
-        await async_check_user_allowed(self.hass, self.config_entry, user_id)
-        return await self._async_fetch_operation(operation_id)
+    @callback
+    def async_report(self, event_type: str, operation: Operation, **details: Any) -> None:
+        """Tell the event entity what an action did to an operation."""
+        self._async_fire(event_type, operation, **details)
 
-    async def _async_fetch_operation(self, operation_id: str) -> Operation:
-        """Fetch the operation's current detail from the server (caller already checked)."""
-        try:
-            return await self.client.get_operation(operation_id)
-        except MobileTokenError as err:
-            raise translate_error(err) from err
-
-    async def async_claim_operation(
-        self, operation_id: str, *, user_id: str | None = None
-    ) -> Operation:
-        """Make a non-personalised operation this user's; it then joins the list."""
-        await async_check_user_allowed(self.hass, self.config_entry, user_id)
-        try:
-            operation = await self.client.claim_operation(operation_id)
-        except MobileTokenError as err:
-            raise translate_error(err) from err
-        await self.async_refresh()
-        return operation
-
-    async def async_get_history(
-        self,
-        *,
-        pin: str | None = None,
-        factor: str | None = None,
-        user_id: str | None = None,
-    ) -> list[Operation]:
-        """Recent operations in every status (two factors)."""
-        await async_check_user_allowed(self.hass, self.config_entry, user_id)
-        auth = two_factor_authentication(
-            pin, factor, allow_biometry=self.allow_biometry, biometry_allowed=True
-        )
-        try:
-            return await self.client.history(auth)
-        except MobileTokenError as err:
-            await self._async_handle_failure(err, None)
-            raise translate_error(err) from err
-
-    async def async_sign_offline_qr(
-        self,
-        qr_text: str,
-        *,
-        pin: str | None = None,
-        factor: str | None = None,
-        uri_id: str | None = None,
-        user_id: str | None = None,
-    ) -> tuple[str, QrOperation]:
-        """Compute the approval code of an offline (QR) operation after verifying it."""
-        await async_check_user_allowed(self.hass, self.config_entry, user_id)
-        qr = parse_offline_qr(qr_text)
-        auth = two_factor_authentication(
-            pin, factor, allow_biometry=self.allow_biometry, biometry_allowed=qr.flags.biometry
-        )
-        LOGGER.debug("Signing offline operation %s with %s", qr.operation_id, auth.factor.value)
-        try:
-            code = await self.client.sign_offline_qr(qr, auth, uri_id=uri_id)
-        except MobileTokenError as err:
-            raise translate_error(err) from err
-        return code, qr
-
-    # -- helpers -----------------------------------------------------------------
-
-    async def _async_handle_failure(
-        self, err: MobileTokenError, operation: Operation | None
-    ) -> None:
-        """Report a refused action once, after bringing the list and status up to date.
-
-        An operation the server says is over leaves the list without a second
-        (``removed``) event; after an authentication failure the activation is
-        checked again, which may ask for a new activation.
-        """
-        finished = isinstance(err, ServerError) and err.code in OPERATION_OVER_CODES
-        if operation is not None and finished:
-            self._known.pop(operation.id, None)
-        if isinstance(err, AuthenticationError | ActivationError):
-            if self.session.last_status is not None:
-                self.activation_status = self.session.last_status
-            self._next_status_check = 0.0
-        if finished or isinstance(err, AuthenticationError | ActivationError):
-            await self.async_refresh()
-        if operation is not None:
-            expired = isinstance(err, ServerError) and err.code == CODE_OPERATION_EXPIRED
-            event_type = EVENT_EXPIRED if expired else EVENT_FAILED
-            self._async_fire(event_type, operation, error=translate_error(err).translation_key)
-
-    async def _async_finished(
-        self, event_type: str, operation: Operation, user_id: str | None, **details: Any
-    ) -> None:
-        """Report an approval or rejection, then refresh the list without a duplicate event."""
-        user_name = None
-        if user_id is not None and (user := await self.hass.auth.async_get_user(user_id)):
-            user_name = user.name
-        self._known.pop(operation.id, None)
-        self._async_fire(event_type, operation, user_id=user_id, user_name=user_name, **details)
-        if self.activation_status is not None and self.activation_status.failed_attempts:
-            # The server forgets failed attempts after a good signature: read them again.
-            self._next_status_check = 0.0
-        await self.async_refresh()
-
-
-def parse_offline_qr(text: str) -> QrOperation:
-    """Parse an offline QR operation or raise the translated ``invalid_qr`` error."""
-    try:
-        return parse_qr_operation(text)
-    except MobileTokenError as err:
-        raise translate_error(err) from err
+    @callback
+    def async_status_changed(self, status: ActivationStatusInfo | None) -> None:
+        """Take the status an action learned (if any) and read it again at the next refresh."""
+        if status is not None:
+            self.activation_status = status
+        self._next_status_check = 0.0

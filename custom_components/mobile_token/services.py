@@ -1,7 +1,7 @@
 """Actions of the Mobile Token integration.
 
-Each handler only finds the entry and hands over to the coordinator, which
-the dashboard card's websocket commands call too: the checks (caller allowed,
+Each handler only finds the entry and hands over to ``actions``, which the
+dashboard card's websocket commands call too: the checks (caller allowed,
 factor, proximity) and the error translation live there, once.
 """
 
@@ -15,6 +15,7 @@ from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, Supp
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv
 
+from . import actions
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_FACTOR,
@@ -28,7 +29,7 @@ from .const import (
     DOMAIN,
     MAX_REASON_LENGTH,
 )
-from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator, parse_offline_qr
+from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
 from .errors import failure_error, validation_error
 from .mtoken.factors import Factor
 
@@ -119,7 +120,8 @@ def _coordinator(call: ServiceCall) -> MobileTokenCoordinator:
 
 
 async def _approve(call: ServiceCall) -> None:
-    await _coordinator(call).approve_operation(
+    await actions.async_approve(
+        _coordinator(call),
         call.data[ATTR_OPERATION_ID],
         pin=call.data.get(ATTR_PIN),
         factor=call.data.get(ATTR_FACTOR),
@@ -131,27 +133,31 @@ async def _approve(call: ServiceCall) -> None:
 
 
 async def _reject(call: ServiceCall) -> None:
-    await _coordinator(call).reject_operation(
-        call.data[ATTR_OPERATION_ID], call.data[ATTR_REASON], user_id=call.context.user_id
+    await actions.async_reject(
+        _coordinator(call),
+        call.data[ATTR_OPERATION_ID],
+        call.data[ATTR_REASON],
+        user_id=call.context.user_id,
     )
 
 
 async def _claim(call: ServiceCall) -> ServiceResponse:
-    operation = await _coordinator(call).async_claim_operation(
-        call.data[ATTR_OPERATION_ID], user_id=call.context.user_id
+    operation = await actions.async_claim(
+        _coordinator(call), call.data[ATTR_OPERATION_ID], user_id=call.context.user_id
     )
     return {"operation": operation.to_dict()}
 
 
 async def _get_operation(call: ServiceCall) -> ServiceResponse:
-    operation = await _coordinator(call).async_get_operation(
-        call.data[ATTR_OPERATION_ID], user_id=call.context.user_id
+    operation = await actions.async_get_operation(
+        _coordinator(call), call.data[ATTR_OPERATION_ID], user_id=call.context.user_id
     )
     return {"operation": operation.to_dict()}
 
 
 async def _get_history(call: ServiceCall) -> ServiceResponse:
-    operations = await _coordinator(call).async_get_history(
+    operations = await actions.async_get_history(
+        _coordinator(call),
         pin=call.data.get(ATTR_PIN),
         factor=call.data.get(ATTR_FACTOR),
         user_id=call.context.user_id,
@@ -160,7 +166,8 @@ async def _get_history(call: ServiceCall) -> ServiceResponse:
 
 
 async def _sign_offline_qr(call: ServiceCall) -> ServiceResponse:
-    code, qr = await _coordinator(call).async_sign_offline_qr(
+    code, qr = await actions.async_sign_offline_qr(
+        _coordinator(call),
         call.data[ATTR_QR],
         pin=call.data.get(ATTR_PIN),
         factor=call.data.get(ATTR_FACTOR),
@@ -171,7 +178,7 @@ async def _sign_offline_qr(call: ServiceCall) -> ServiceResponse:
 
 
 async def _parse_offline_qr(call: ServiceCall) -> ServiceResponse:
-    return {"operation": parse_offline_qr(call.data[ATTR_QR]).to_dict()}
+    return {"operation": actions.parse_offline_qr(call.data[ATTR_QR]).to_dict()}
 
 
 async def _refresh(call: ServiceCall) -> None:

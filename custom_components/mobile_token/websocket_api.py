@@ -2,8 +2,8 @@
 
 The card approves with a PIN. Action data is visible on the event bus and in
 automation traces, so the PIN travels only through these commands, which
-hand it straight to the coordinator. The permission rule, the factor choice
-and the error translation are the coordinator's, shared with the actions.
+hand it straight to ``actions``. The permission rule, the factor choice
+and the error translation are there, shared with the actions.
 
 - ``mobile_token/subscribe`` {entry_id}: a result, then an event with the
   full pending list at once and after every change.
@@ -25,6 +25,7 @@ from homeassistant.components import websocket_api
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
+from . import actions
 from .const import CONF_ALLOWED_USERS, DOMAIN, MAX_REASON_LENGTH
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
 from .errors import validation_error
@@ -249,7 +250,8 @@ async def websocket_approve(
         hass,
         connection,
         msg,
-        lambda coordinator: coordinator.approve_operation(
+        lambda coordinator: actions.async_approve(
+            coordinator,
             msg[ATTR_OPERATION_ID],
             pin=msg.get(ATTR_PIN),
             factor=msg.get(ATTR_FACTOR),
@@ -279,8 +281,8 @@ async def websocket_reject(
         hass,
         connection,
         msg,
-        lambda coordinator: coordinator.reject_operation(
-            msg[ATTR_OPERATION_ID], msg[ATTR_REASON], user_id=connection.user.id
+        lambda coordinator: actions.async_reject(
+            coordinator, msg[ATTR_OPERATION_ID], msg[ATTR_REASON], user_id=connection.user.id
         ),
         "REJECTED",
     )
