@@ -9,6 +9,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.service import async_get_all_descriptions
+from homeassistant.helpers.translation import async_get_translations
 
 from custom_components.mobile_token.const import DOMAIN
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
@@ -49,8 +50,10 @@ async def test_actions_are_described(
 ) -> None:
     descriptions = (await async_get_all_descriptions(hass))[DOMAIN]
     assert set(descriptions) == ACTIONS
-    assert descriptions["approve"]["name"] == "Approve operation"
-    assert descriptions["approve"]["fields"]["pin"]["selector"] == {"text": {"type": "password"}}
+    # Names come from the translations (2026.10 no longer copies them into the descriptions).
+    names = await async_get_translations(hass, "en", "services", {DOMAIN})
+    assert names[f"component.{DOMAIN}.services.approve.name"] == "Approve operation"
+    assert descriptions["approve"]["fields"]["pin"]["selector"]["text"]["type"] == "password"
     factors = {
         action: descriptions[action]["fields"]["factor"]["selector"]["select"]["options"]
         for action in ("approve", "get_history", "sign_offline_qr")
