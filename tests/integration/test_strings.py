@@ -66,7 +66,13 @@ async def test_actions_are_described(
     }
     reason = descriptions["reject"]["fields"]["reason"]
     assert reason["required"] is False
-    assert reason["default"] == "UNEXPECTED_OPERATION"
+    assert reason["default"] == "unexpected_operation"
+    # Option keys must be lower case; services.py maps them to the protocol's spelling.
+    assert reason["selector"]["select"]["options"] == [
+        "unknown",
+        "incorrect_data",
+        "unexpected_operation",
+    ]
     assert set(descriptions["sign_offline_qr"]["fields"]) == {
         "config_entry_id",
         "qr",
