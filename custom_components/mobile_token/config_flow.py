@@ -85,6 +85,9 @@ from .store import ActivationStore
 _TEXT = TextSelector()
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
+# The example address in the URL help and error; Home Assistant keeps URLs out of translations.
+URL_PLACEHOLDERS: Final = {"example_url": "https://bank.example/enrollment-server"}
+
 # The field a form error is shown under; the other errors concern the whole form.
 ERROR_FIELDS: Final = {
     "invalid_url": CONF_URL,
@@ -257,6 +260,7 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(STEP_USER_SCHEMA, user_input),
             errors=errors,
+            description_placeholders=URL_PLACEHOLDERS,
         )
 
     async def async_step_activate(
@@ -429,6 +433,7 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(STEP_RECONFIGURE_SCHEMA, suggested),
             errors=errors,
+            description_placeholders=URL_PLACEHOLDERS,
         )
 
 

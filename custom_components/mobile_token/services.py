@@ -32,6 +32,7 @@ from .const import (
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
 from .errors import failure_error, validation_error
 from .mtoken.factors import Factor
+from .mtoken.operations import REJECT_REASONS
 
 ATTR_ACCEPT_BLOCK_RISK: Final = "accept_block_risk"
 
@@ -46,6 +47,15 @@ SERVICE_REFRESH: Final = "refresh"
 
 # Used when the caller gives no reason, as in the CLI and the blueprint; services.yaml shows it.
 DEFAULT_REJECT_REASON: Final = "UNEXPECTED_OPERATION"
+# services.yaml offers the protocol's reasons as lower-case options (Home Assistant allows no
+# upper case in option keys); the server expects them as the protocol spells them.
+REJECT_REASON_OPTIONS: Final = {reason.lower(): reason for reason in REJECT_REASONS}
+
+
+def protocol_reason(reason: str) -> str:
+    """The protocol's spelling of a reason option; any other reason is the caller's own."""
+    return REJECT_REASON_OPTIONS.get(reason, reason)
+
 
 # The server checks the PIN; here only its shape, so a typo fails before a signature is spent.
 PIN_SCHEMA: Final = vol.All(cv.string, vol.Match(r"^\d{4,}$"))
@@ -70,7 +80,7 @@ REJECT_SCHEMA: Final = vol.Schema(
     {
         **OPERATION_SCHEMA,
         vol.Optional(ATTR_REASON, default=DEFAULT_REJECT_REASON): vol.All(
-            cv.string, vol.Length(min=1, max=MAX_REASON_LENGTH)
+            cv.string, vol.Length(min=1, max=MAX_REASON_LENGTH), protocol_reason
         ),
     }
 )

@@ -21,6 +21,8 @@ const HA_START_TIMEOUT_MS = 15 * 60 * 1000;
 const EMULATOR_START_TIMEOUT_MS = 60 * 1000;
 const UI_TIMEOUT_MS = 60 * 1000;
 const DASHBOARD_PATH = "mobile-token";
+// The virtual environment scripts/e2e chose (one per Python version).
+const VENV = process.env.MOBILE_TOKEN_VENV || join(PROJECT_ROOT, ".venv");
 
 const children = [];
 const workDir = mkdtempSync(join(tmpdir(), "mobile-token-e2e-"));
@@ -160,7 +162,7 @@ async function startHomeAssistant() {
   const configDir = join(workDir, "ha");
   writeHomeAssistantConfig(configDir, port);
   const logFile = join(configDir, "home-assistant.log");
-  const child = start("Home Assistant", join(PROJECT_ROOT, ".venv", "bin", "hass"), ["-c", configDir, "--log-file", logFile]);
+  const child = start("Home Assistant", join(VENV, "bin", "hass"), ["-c", configDir, "--log-file", logFile]);
   child.stdout.resume();
   child.stderr.resume();
   const base = `http://127.0.0.1:${port}`;

@@ -15,11 +15,11 @@ PAYMENT_DATA = SAMPLE_PAYMENT_DATA
 
 
 def vectors_dir() -> Path:
-    """MOBILE_TOKEN_VECTORS_DIR, else ``../shared/testvectors`` from the project root."""
+    """MOBILE_TOKEN_VECTORS_DIR, else the project's copy in ``tests/vectors/data``."""
     configured = os.environ.get("MOBILE_TOKEN_VECTORS_DIR")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "testvectors"
+    return Path(__file__).resolve().parents[1] / "vectors" / "data"
 
 
 async def activate(client: RawClient, emu: RunningEmulator, user_id: str = USER_ID) -> Device:

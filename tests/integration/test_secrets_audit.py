@@ -15,6 +15,7 @@ entry and every ``.storage`` file other than the integration's private store.
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 import logging
 import os
@@ -540,6 +541,18 @@ async def test_no_secret_leaks_in_any_flow(
     assert app.leaks(everything_but_the_entry) == []
 
 
+def write_through_store(store: Any, path: Path, data: dict[str, Any]) -> None:
+    """Home Assistant's own file writer of a store, aimed at `path`.
+
+    Home Assistant 2026.10 writes to the store's (cached) path; 2025.4 takes it as an argument.
+    """
+    store.path = str(path)
+    if "path" in inspect.signature(store._write_data).parameters:
+        store._write_data(str(path), data)
+    else:
+        store._write_data(data)
+
+
 async def test_private_store_is_written_0600(
     hass: HomeAssistant,
     emulator: Any,
@@ -554,6 +567,6 @@ async def test_private_store_is_written_0600(
     # Assistant's real writer with this store's settings, into a temporary directory.
     path = tmp_path / ".storage" / store.key
     data = {"version": 1, "key": store.key, "data": recorder.saved_states[-1]}
-    await hass.async_add_executor_job(store._write_data, str(path), data)
+    await hass.async_add_executor_job(write_through_store, store, path, data)
     assert stat.S_IMODE(os.stat(path).st_mode) == PRIVATE_FILE_MODE
     assert json.loads(path.read_text())["data"] == recorder.saved_states[-1]

@@ -317,6 +317,30 @@ async def test_reject_without_reason_says_unexpected_operation(
     assert hass.states.get(EVENTS).attributes["reason"] == "UNEXPECTED_OPERATION"
 
 
+@pytest.mark.parametrize(
+    ("reason", "sent"),
+    [
+        ("incorrect_data", "INCORRECT_DATA"),
+        ("unknown", "UNKNOWN"),
+        ("unexpected_operation", "UNEXPECTED_OPERATION"),
+        ("INCORRECT_DATA", "INCORRECT_DATA"),
+        ("incorrect data", "incorrect data"),
+    ],
+)
+async def test_reject_sends_the_protocols_spelling_of_a_reason_option(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    reason: str,
+    sent: str,
+) -> None:
+    operation = await create_operation(emulator)
+    await call(hass, "reject", {"operation_id": operation["id"], "reason": reason})
+    on_server = await emulator.admin.get_operation(operation["id"])
+    assert (on_server["status"], on_server["rejectReason"]) == ("REJECTED", sent)
+    assert hass.states.get(EVENTS).attributes["reason"] == sent
+
+
 async def test_reject_refused_after_the_server_dropped_the_request(
     hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry
 ) -> None:

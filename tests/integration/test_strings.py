@@ -9,6 +9,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.service import async_get_all_descriptions
+from homeassistant.helpers.translation import async_get_translations
 
 from custom_components.mobile_token.const import DOMAIN
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
@@ -49,8 +50,10 @@ async def test_actions_are_described(
 ) -> None:
     descriptions = (await async_get_all_descriptions(hass))[DOMAIN]
     assert set(descriptions) == ACTIONS
-    assert descriptions["approve"]["name"] == "Approve operation"
-    assert descriptions["approve"]["fields"]["pin"]["selector"] == {"text": {"type": "password"}}
+    # Names come from the translations (2026.10 no longer copies them into the descriptions).
+    names = await async_get_translations(hass, "en", "services", {DOMAIN})
+    assert names[f"component.{DOMAIN}.services.approve.name"] == "Approve operation"
+    assert descriptions["approve"]["fields"]["pin"]["selector"]["text"]["type"] == "password"
     factors = {
         action: descriptions[action]["fields"]["factor"]["selector"]["select"]["options"]
         for action in ("approve", "get_history", "sign_offline_qr")
@@ -63,7 +66,13 @@ async def test_actions_are_described(
     }
     reason = descriptions["reject"]["fields"]["reason"]
     assert reason["required"] is False
-    assert reason["default"] == "UNEXPECTED_OPERATION"
+    assert reason["default"] == "unexpected_operation"
+    # Option keys must be lower case; services.py maps them to the protocol's spelling.
+    assert reason["selector"]["select"]["options"] == [
+        "unknown",
+        "incorrect_data",
+        "unexpected_operation",
+    ]
     assert set(descriptions["sign_offline_qr"]["fields"]) == {
         "config_entry_id",
         "qr",

@@ -1,4 +1,4 @@
-"""Reference test vectors, read in place from MOBILE_TOKEN_VECTORS_DIR.
+"""Reference test vectors: the project's copy in ``data/``, or MOBILE_TOKEN_VECTORS_DIR.
 
 A test asks for the cases of one file with ``@pytest.mark.vector_file(path)``
 and a ``case`` argument; ``pytest_generate_tests`` turns every case of that
@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 
 VECTORS_ENV = "MOBILE_TOKEN_VECTORS_DIR"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_VECTORS_DIR = PROJECT_ROOT.parent / "shared" / "testvectors"
+DEFAULT_VECTORS_DIR = Path(__file__).resolve().parent / "data"
 
 #: Every PowerAuth vector file the README lists; each has a test marked with it.
 VECTOR_FILES = (
@@ -72,13 +71,13 @@ _MAX_ID_PART_LENGTH = 40
 
 
 def vectors_dir() -> Path:
-    """The vector directory: the environment variable, else the shared default."""
+    """The vector directory: the environment variable, else the project's copy."""
     configured = os.environ.get(VECTORS_ENV)
     return Path(configured) if configured else DEFAULT_VECTORS_DIR
 
 
 def using_default_dir() -> bool:
-    """True when the tests run against the project's own shared vectors."""
+    """True when the tests run against the project's own copy of the vectors."""
     return vectors_dir().resolve() == DEFAULT_VECTORS_DIR.resolve()
 
 
@@ -175,5 +174,5 @@ def fixture_vector_files() -> tuple[str, ...]:
 
 @pytest.fixture(name="default_vectors")
 def fixture_default_vectors() -> bool:
-    """Whether the run uses the project's shared default vectors."""
+    """Whether the run uses the project's own copy of the vectors."""
     return using_default_dir()
