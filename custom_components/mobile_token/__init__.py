@@ -9,6 +9,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
+from .announced import AnnouncedOperations
 from .const import (
     CONF_ACTIVATION_ID,
     CONF_APP_CONFIG,
@@ -106,6 +107,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry)
 async def async_remove_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) -> None:
     """Delete the activation secrets and remind the user to remove the device at the bank."""
     await ActivationStore(hass, entry.data[CONF_ACTIVATION_ID]).async_remove()
+    await AnnouncedOperations(hass, entry.entry_id).async_remove()
     for issue in (
         ISSUE_TLS_VERIFICATION_DISABLED,
         ISSUE_CLOCK_SKEW,

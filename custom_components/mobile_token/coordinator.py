@@ -16,10 +16,11 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
+from .announced import AnnouncedOperations
 from .const import (
     CLOCK_SKEW_WARNING,
     CONF_LANGUAGE,
@@ -40,6 +41,7 @@ from .const import (
     STATUS_CHECK_INTERVAL,
     STATUS_REMOVED,
 )
+from .errors import translate_error
 from .mtoken.errors import (
     ActivationError,
     AuthenticationError,
@@ -102,17 +104,24 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
             config_entry=entry,
             name=DOMAIN,
             update_interval=scan_interval(entry.options),
+            # An unchanged list is no news: no state write, nothing pushed to the cards.
+            always_update=False,
         )
         self.session = session
         self.client = client
         self.activation_status: ActivationStatusInfo | None = None
         self._known: dict[str, Operation] = {}
-        # False until the first successful fetch, whose operations were already reported
-        # before the restart or reload: they become known without a second notification.
-        self._seeded = False
+        self._announced = AnnouncedOperations(hass, entry.entry_id)
+        # Counts the changes of the known operations (every event marks one): a list
+        # fetched before a change is stale and must not bring an approved one back.
+        self._revision = 0
+        # The activation status the entities last showed; a change is news of its own.
+        self._shown_status: ActivationStatusInfo | None = None
         self._next_status_check = 0.0
         self._polling = True
         self._event_listeners: list[OperationEventListener] = []
+        # Events of the first fetch, which runs before the event entity exists.
+        self._unheard: list[OperationEvent] = []
         # Minutes of clock skew reported in a repair issue (None: none); -1 until the
         # first check, so an issue left by an earlier run is withdrawn when it no longer applies.
         self._reported_skew_minutes: int | None = -1
@@ -125,20 +134,38 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         return self.session.state.has_biometry_key
 
     @property
-    def is_polling(self) -> bool:
-        """Whether the pending list is fetched periodically."""
+    def polling_chosen(self) -> bool:
+        """Whether the polling switch was left on (the SDK's start/stop)."""
         return self._polling
+
+    @property
+    def is_polling(self) -> bool:
+        """Whether the pending list is fetched periodically.
+
+        Home Assistant's own "Enable polling" system option overrides the switch.
+        """
+        return self._polling and not self.config_entry.pref_disable_polling
 
     @callback
     def async_add_operation_listener(self, listener: OperationEventListener) -> CALLBACK_TYPE:
-        """Call ``listener`` for every operation event; return the unsubscribe callback."""
+        """Call ``listener`` for every operation event; return the unsubscribe callback.
+
+        The first listener also hears what the first fetch announced before it came.
+        """
         self._event_listeners.append(listener)
+        unheard, self._unheard = self._unheard, []
+        for event in unheard:
+            listener(event)
         return lambda: self._event_listeners.remove(listener)
 
     # -- polling -------------------------------------------------------------
 
     async def async_start_polling(self) -> None:
         """Fetch now and then at the configured interval (the SDK's start)."""
+        if self.config_entry.pref_disable_polling:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="polling_disabled_by_system"
+            )
         self._polling = True
         self.update_interval = scan_interval(self.config_entry.options)
         await self.async_refresh()
@@ -155,7 +182,8 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
             self.async_update_listeners()
 
     async def _async_setup(self) -> None:
-        """Check the activation before the first fetch."""
+        """Recall what was announced, and check the activation before the first fetch."""
+        await self._announced.async_load()
         await self._async_check_status()
 
     async def async_shutdown(self) -> None:
@@ -175,6 +203,7 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         self.session.language = language(self.hass, options)
         if time.monotonic() >= self._next_status_check:
             await self._async_check_status()
+        revision = self._revision
         try:
             operations = await self.client.list_operations()
         except (AuthenticationError, ActivationError) as err:
@@ -188,14 +217,27 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
             # A token or ECIES timestamp refused after the server's clock moved looks
             # like any other failure: the next poll learns the server's time first.
             self._next_status_check = 0.0
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        self._async_diff(operations)
+            raise update_failed(err) from err
+        if revision != self._revision:
+            # An approval, rejection or another fetch changed what is known while this
+            # answer was on its way: it predates them, so it is dropped.
+            LOGGER.debug("Dropping a list fetched before the last change")
+            return list(self._known.values())
+        await self._async_diff(operations)
         self._async_check_clock_skew()
         return operations
+
+    @callback
+    def _async_refresh_finished(self) -> None:
+        """Update the entities when only the activation status changed.
+
+        With ``always_update`` off an unchanged list notifies nobody, but the status
+        sensor shows the failed attempts and the status read during the refresh.
+        """
+        if self.activation_status != self._shown_status:
+            self._shown_status = self.activation_status
+            if self.data is not None:
+                self.async_update_listeners()
 
     async def _async_check_status(self) -> None:
         """Read the activation status; a blocked or removed activation needs a new one."""
@@ -209,11 +251,7 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
                 translation_domain=DOMAIN, translation_key="counter_desync"
             ) from err
         except MobileTokenError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise update_failed(err) from err
         self.activation_status = status
         self._next_status_check = time.monotonic() + STATUS_CHECK_INTERVAL.total_seconds()
         if status.status == STATUS_ACTIVE:
@@ -272,19 +310,29 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
             translation_placeholders={"name": self.config_entry.title, "minutes": str(minutes)},
         )
 
-    @callback
-    def _async_diff(self, operations: list[Operation]) -> None:
-        """Compute added and removed operations by id, as the SDK's delegate does."""
+    async def _async_diff(self, operations: list[Operation]) -> None:
+        """Compute added and removed operations by id, as the SDK's delegate does.
+
+        Only operations never announced are added: those announced before a restart
+        or reload are known from the stored memory, and an operation approved here
+        is never news again, however late a list still naming it arrives.
+        """
         current = {operation.id: operation for operation in operations}
-        if not self._seeded:
-            self._seeded = True
+        now = self.session.clock.now()
+        if not self._announced.has_memory:
+            # No memory yet (a new entry, or one from before it existed): what is
+            # pending now was seen already and becomes known without a notification.
+            LOGGER.debug("%d operations pending at the first start", len(current))
             self._known = current
-            LOGGER.debug("%d operations pending at setup", len(current))
+            await self._announced.async_remember(operations, now)
             return
         removed = [op for op_id, op in self._known.items() if op_id not in current]
-        added = [op for op in operations if op.id not in self._known]
+        added = [
+            op for op in operations if op.id not in self._known and op.id not in self._announced
+        ]
         self._known = current
-        now = self.session.clock.now()
+        self._revision += 1
+        await self._announced.async_remember(operations, now)
         for operation in removed:
             self._async_fire(
                 EVENT_EXPIRED if operation.is_expired(now) else EVENT_REMOVED, operation
@@ -312,7 +360,11 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
 
     @callback
     def _async_fire(self, event_type: str, operation: Operation, **details: Any) -> None:
+        """Tell the listeners; every event marks a change of the known operations."""
+        self._revision += 1
         event = OperationEvent(event_type, operation, details)
+        if not self._event_listeners:
+            self._unheard.append(event)
         for listener in list(self._event_listeners):
             listener(event)
 
@@ -326,6 +378,8 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
     def async_forget_operation(self, operation_id: str) -> None:
         """Drop an operation an action finished, so the next diff reports it no more."""
         self._known.pop(operation_id, None)
+        # A list fetched before this change would bring the operation back.
+        self._revision += 1
 
     @callback
     def async_report(self, event_type: str, operation: Operation, **details: Any) -> None:
@@ -338,3 +392,17 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         if status is not None:
             self.activation_status = status
         self._next_status_check = 0.0
+
+
+def update_failed(err: MobileTokenError) -> UpdateFailed:
+    """The translated polling failure for a library error, in the user's language.
+
+    The library's message is English: it goes to the debug log, not to the user.
+    """
+    LOGGER.debug("Fetching the pending operations failed: %s", err)
+    translated = translate_error(err)
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=translated.translation_key,
+        translation_placeholders=translated.translation_placeholders,
+    )

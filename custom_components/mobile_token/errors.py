@@ -12,7 +12,7 @@ from typing import Final
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .mtoken.errors import (
     ActivationBlockedError,
     ActivationRemovedError,
@@ -91,8 +91,10 @@ def _translate_other(err: MobileTokenError) -> HomeAssistantError:
         return failure_error("activation_removed")
     if isinstance(err, CounterDesyncError):
         return failure_error("counter_desync")
-    if isinstance(err, InvalidStateError):
-        return failure_error("invalid_state", error=str(err))
     if isinstance(err, NetworkError | BadResponseError):
         return failure_error("cannot_connect")
-    return failure_error("unexpected_error", error=str(err))
+    # The library's message is English and for developers: the log has it, not the user.
+    LOGGER.debug("Mobile token failure: %s", err)
+    if isinstance(err, InvalidStateError):
+        return failure_error("invalid_state")
+    return failure_error("unexpected_error")

@@ -8,12 +8,16 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.const import STATE_OFF, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.restore_state import RestoreEntity
+from homeassistant.helpers.restore_state import ExtraStoredData, RestoredExtraData, RestoreEntity
 
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
 from .entity import MobileTokenEntity
 
 PARALLEL_UPDATES = 0
+
+# The user's choice, kept apart from the state shown: the state is also off while
+# Home Assistant's "Enable polling" system option is off, which is not a choice to keep.
+STORED_CHOICE = "polling"
 
 POLLING_SWITCH = SwitchEntityDescription(
     key="polling",
@@ -41,9 +45,18 @@ class MobileTokenPollingSwitch(MobileTokenEntity, SwitchEntity, RestoreEntity):
     async def async_added_to_hass(self) -> None:
         """Stay off after a restart when the user had turned polling off."""
         await super().async_added_to_hass()
-        last_state = await self.async_get_last_state()
-        if last_state is not None and last_state.state == STATE_OFF:
+        if (extra := await self.async_get_last_extra_data()) is not None:
+            polling = extra.as_dict().get(STORED_CHOICE) is not False
+        else:
+            last_state = await self.async_get_last_state()
+            polling = last_state is None or last_state.state != STATE_OFF
+        if not polling:
             self.coordinator.async_stop_polling()
+
+    @property
+    def extra_restore_state_data(self) -> ExtraStoredData:
+        """Remember whether the user wants polling, whatever the system option says."""
+        return RestoredExtraData({STORED_CHOICE: self.coordinator.polling_chosen})
 
     @property
     def available(self) -> bool:
@@ -52,7 +65,7 @@ class MobileTokenPollingSwitch(MobileTokenEntity, SwitchEntity, RestoreEntity):
 
     @property
     def is_on(self) -> bool:
-        """Whether the list is polled."""
+        """Whether the list is polled (off, too, while the system option forbids it)."""
         return self.coordinator.is_polling
 
     async def async_turn_on(self, **kwargs: Any) -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.repairs import repairs_flow_manager
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import (
     ATTR_ENTITY_ID,
@@ -19,10 +22,10 @@ from homeassistant.const import (
     STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
-    Platform,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -40,6 +43,7 @@ from custom_components.mobile_token.const import (
     STATUS_CHECK_INTERVAL,
 )
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
+from custom_components.mobile_token.mtoken.model import Operation
 
 from .conftest import PIN, create_operation
 
@@ -126,13 +130,17 @@ async def test_operations_pending_at_setup_are_not_reported_again(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     pending = await create_operation(emulator)
+    await tick(hass, freezer)
+    last_event = hass.states.get(EVENTS)
     added = async_capture_events(hass, EVENT_OPERATION_ADDED)
     assert await hass.config_entries.async_reload(config_entry.entry_id)
     await hass.async_block_till_done()
 
     assert hass.states.get(PENDING).state == "1"
     assert added == []
-    assert hass.states.get(EVENTS).attributes.get("event_type") is None
+    # The event entity shows the announcement from before the reload, not a new one.
+    assert hass.states.get(EVENTS).state == last_event.state
+    assert hass.states.get(EVENTS).attributes["id"] == pending["id"]
 
     operation = await create_operation(emulator)
     await tick(hass, freezer)
@@ -140,6 +148,91 @@ async def test_operations_pending_at_setup_are_not_reported_again(
     assert [event.data["operation_id"] for event in added] == [operation["id"]]
     assert hass.states.get(EVENTS).attributes["id"] == operation["id"]
     assert pending["id"] != operation["id"]
+
+
+async def test_restart_announces_only_what_arrived_meanwhile(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    known = await create_operation(emulator)
+    await tick(hass, freezer)
+    await hass.config_entries.async_unload(config_entry.entry_id)
+    # Home Assistant is stopped while the bank sends a new operation.
+    new = await create_operation(emulator)
+    added = async_capture_events(hass, EVENT_OPERATION_ADDED)
+
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert hass.states.get(PENDING).state == "2"
+    assert [event.data["operation_id"] for event in added] == [new["id"]]
+    assert hass.states.get(EVENTS).attributes["id"] == new["id"]
+    assert known["id"] != new["id"]
+    await tick(hass, freezer)
+    assert len(added) == 1
+
+
+async def test_list_answer_delayed_past_an_approval_does_not_announce_again(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    operation = await create_operation(emulator)
+    await tick(hass, freezer)
+    added = async_capture_events(hass, EVENT_OPERATION_ADDED)
+    client = config_entry.runtime_data.coordinator.client
+    real_list = client.list_operations
+    fetched, release = asyncio.Event(), asyncio.Event()
+
+    async def delayed_list() -> list[Operation]:
+        """The server's real answer, held back until the approval is done."""
+        answer = await real_list()
+        if not fetched.is_set():
+            fetched.set()
+            await release.wait()
+        return answer
+
+    with patch.object(client, "list_operations", delayed_list):
+        freezer.tick(INTERVAL)
+        async_fire_time_changed(hass)
+        await fetched.wait()
+        await hass.services.async_call(
+            DOMAIN, "approve", {"operation_id": operation["id"], "pin": PIN}, blocking=True
+        )
+        assert hass.states.get(EVENTS).attributes["event_type"] == "approved"
+        release.set()
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert added == []
+    assert hass.states.get(EVENTS).attributes["event_type"] == "approved"
+    assert hass.states.get(PENDING).state == "0"
+    await tick(hass, freezer)
+    assert added == []
+    assert hass.states.get(EVENTS).attributes["event_type"] == "approved"
+
+
+async def test_an_unchanged_list_updates_nothing(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    coordinator = config_entry.runtime_data.coordinator
+    updates: list[None] = []
+    unsubscribe = coordinator.async_add_listener(lambda: updates.append(None))
+    await create_operation(emulator)
+    await tick(hass, freezer)
+    assert len(updates) == 1
+    written = hass.states.get(PENDING).last_reported
+
+    await tick(hass, freezer)
+    await tick(hass, freezer)
+    assert len(updates) == 1
+    assert hass.states.get(PENDING).last_reported == written
+    unsubscribe()
 
 
 async def test_hundred_operations_stay_under_the_recorder_limit(
@@ -359,7 +452,7 @@ async def test_polling_switch_stops_and_starts_polling(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     await hass.services.async_call(
-        Platform.SWITCH, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: POLLING}, blocking=True
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: POLLING}, blocking=True
     )
     assert hass.states.get(POLLING).state == STATE_OFF
     await create_operation(emulator)
@@ -368,13 +461,41 @@ async def test_polling_switch_stops_and_starts_polling(
     assert hass.states.get(PENDING).state == "0"
 
     await hass.services.async_call(
-        Platform.SWITCH, SERVICE_TURN_ON, {ATTR_ENTITY_ID: POLLING}, blocking=True
+        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: POLLING}, blocking=True
     )
     assert hass.states.get(POLLING).state == STATE_ON
     assert hass.states.get(PENDING).state == "1"
     await create_operation(emulator)
     await tick(hass, freezer)
     assert hass.states.get(PENDING).state == "2"
+
+
+async def test_polling_switch_follows_the_system_option(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    hass.config_entries.async_update_entry(config_entry, pref_disable_polling=True)
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(POLLING).state == STATE_OFF
+    await create_operation(emulator)
+    await tick(hass, freezer)
+    assert hass.states.get(PENDING).state == "0"
+
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: POLLING}, blocking=True
+        )
+    assert err.value.translation_key == "polling_disabled_by_system"
+    assert hass.states.get(POLLING).state == STATE_OFF
+
+    hass.config_entries.async_update_entry(config_entry, pref_disable_polling=False)
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(POLLING).state == STATE_ON
+    assert hass.states.get(PENDING).state == "1"
 
 
 async def test_polling_switch_off_while_the_server_is_down(
@@ -387,7 +508,7 @@ async def test_polling_switch_off_while_the_server_is_down(
     await tick(hass, freezer)
     assert hass.states.get(PENDING).state == STATE_UNAVAILABLE
     await hass.services.async_call(
-        Platform.SWITCH, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: POLLING}, blocking=True
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: POLLING}, blocking=True
     )
     assert hass.states.get(POLLING).state == STATE_OFF
 
@@ -396,7 +517,7 @@ async def test_polling_stays_off_after_restart(
     hass: HomeAssistant, config_entry: MobileTokenConfigEntry
 ) -> None:
     await hass.services.async_call(
-        Platform.SWITCH, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: POLLING}, blocking=True
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: POLLING}, blocking=True
     )
     assert await hass.config_entries.async_reload(config_entry.entry_id)
     await hass.async_block_till_done()

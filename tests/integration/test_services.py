@@ -512,9 +512,9 @@ async def test_refresh_reports_a_failed_fetch(
     with pytest.raises(HomeAssistantError) as err:
         await call(hass, "refresh", {})
     assert not isinstance(err.value, ServiceValidationError)
-    # The coordinator's own translated failure, with the cause in its placeholder.
-    assert err.value.translation_key == "update_failed"
-    assert "Cannot reach the server" in err.value.translation_placeholders["error"]
+    # The polling failure's own translated error, without the library's English text.
+    assert err.value.translation_key == "cannot_connect"
+    assert err.value.translation_placeholders is None
     assert hass.states.get(PENDING).state == STATE_UNAVAILABLE
 
     await call(hass, "refresh", {})
