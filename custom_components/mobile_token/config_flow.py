@@ -57,6 +57,7 @@ from .const import (
     DOMAIN,
     LOGGER,
     MAX_SCAN_INTERVAL,
+    MIN_SCAN_INTERVAL,
     REQUEST_TIMEOUT,
     STATUS_ACTIVE,
     STATUS_PENDING_COMMIT,
@@ -441,8 +442,15 @@ class MobileTokenOptionsFlow(OptionsFlow):
     """Polling interval, Accept-Language and who besides admins may approve."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One form; the coordinator reads the options at every poll."""
+        """One form; the entry reloads with the new options at once.
+
+        A new interval would otherwise wait for the poll scheduled at the old one
+        (Home Assistant registers no update listener for this: see its 2026.12 rule).
+        """
         if user_input is not None:
+            entries = self.hass.config_entries
+            entries.async_update_entry(self.config_entry, options=user_input)
+            entries.async_schedule_reload(self.config_entry.entry_id)
             return self.async_create_entry(data=user_input)
         users = [
             SelectOptionDict(value=user.id, label=user.name or user.id)
@@ -453,7 +461,7 @@ class MobileTokenOptionsFlow(OptionsFlow):
             {
                 vol.Required(CONF_SCAN_INTERVAL, default=DEFAULT_SCAN_INTERVAL): NumberSelector(
                     NumberSelectorConfig(
-                        min=1,
+                        min=MIN_SCAN_INTERVAL,
                         max=MAX_SCAN_INTERVAL,
                         step=1,
                         unit_of_measurement="s",

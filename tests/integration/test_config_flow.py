@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
@@ -15,7 +17,8 @@ from homeassistant.config_entries import (
     ConfigEntryState,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from pytest_homeassistant_custom_component.common import MockUser, async_fire_time_changed
 
 from custom_components.mobile_token.const import (
     CONF_ACTIVATION_CODE,
@@ -41,6 +44,7 @@ from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
 from .conftest import (
     ACTIVATION_NAME,
     PIN,
+    USER_ID,
     activation_input,
     new_activation_code,
     server_input,
@@ -317,26 +321,53 @@ async def test_reconfigure(
 async def test_options(
     hass: HomeAssistant,
     config_entry: MobileTokenConfigEntry,
-    hass_admin_user: Any,
-    hass_read_only_user: Any,
+    hass_admin_user: MockUser,
+    hass_read_only_user: MockUser,
 ) -> None:
     result = await hass.config_entries.options.async_init(config_entry.entry_id)
     assert result["step_id"] == "init"
     users = result["data_schema"].schema[CONF_ALLOWED_USERS].config["options"]
     assert {"value": hass_read_only_user.id, "label": hass_read_only_user.name} in users
     assert all(option["value"] != hass_admin_user.id for option in users)
-
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            CONF_SCAN_INTERVAL: 2,
-            CONF_LANGUAGE: "cs",
-            CONF_ALLOWED_USERS: [hass_read_only_user.id],
-        },
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert config_entry.options == {
-        CONF_SCAN_INTERVAL: 2,
+    form = {
+        CONF_SCAN_INTERVAL: 30,
         CONF_LANGUAGE: "cs",
         CONF_ALLOWED_USERS: [hass_read_only_user.id],
     }
+
+    # Below the mobile SDK's minimum of 5 s: refused by the form, not silently raised.
+    with pytest.raises(InvalidData) as err:
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {**form, CONF_SCAN_INTERVAL: 1}
+        )
+    assert CONF_SCAN_INTERVAL in err.value.schema_errors
+
+    result = await hass.config_entries.options.async_configure(result["flow_id"], form)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert config_entry.options == form
+
+
+async def test_options_apply_at_once(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await emulator.admin.create_payment(
+        USER_ID, texts={"cs": {"title": "Platba", "message": "Potvrďte platbu"}}
+    )
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SCAN_INTERVAL: 60, CONF_LANGUAGE: "cs", CONF_ALLOWED_USERS: []}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    # Within a second, not at the poll scheduled at the old interval.
+    freezer.tick(timedelta(seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    coordinator = config_entry.runtime_data.coordinator
+    assert coordinator.update_interval == timedelta(seconds=60)
+    assert coordinator.session.language == "cs"
+    state = hass.states.get("sensor.kitchen_tablet_pending_operations")
+    assert state.attributes["operations"][0]["title"] == "Platba"
