@@ -61,6 +61,7 @@ from .const import (
     REQUEST_TIMEOUT,
     STATUS_ACTIVE,
     STATUS_PENDING_COMMIT,
+    STATUS_REMOVED,
 )
 from .coordinator import MobileTokenConfigEntry
 from .mtoken.activation_code import parse_activation_code
@@ -71,16 +72,19 @@ from .mtoken.app_config import (
     parse_config_string,
 )
 from .mtoken.errors import (
+    BadResponseError,
+    CounterDesyncError,
     InvalidActivationCodeError,
     InvalidActivationCodeSignatureError,
     InvalidConfigurationError,
     InvalidPinError,
-    MobileTokenError,
+    InvalidStateError,
     NetworkError,
     ServerError,
 )
 from .mtoken.factors import check_pin
 from .mtoken.session import ActivationResult, PowerAuthSession
+from .mtoken.state import ActivationState
 from .store import ActivationStore
 
 _TEXT = TextSelector()
@@ -172,12 +176,14 @@ def new_session(
     config: AppConfig,
     verify_ssl: bool,
     persist: Any = None,
+    state: ActivationState | None = None,
 ) -> PowerAuthSession:
-    """Create a session without an activation, to check the server and activate."""
+    """Create a session to check the server and activate, or to read a status."""
     return PowerAuthSession(
         async_get_clientsession(hass, verify_ssl=verify_ssl),
         url,
         config,
+        state=state,
         persist=persist,
         language=hass.config.language,
         verify_ssl=verify_ssl,
@@ -194,9 +200,39 @@ async def async_check_server(
         await new_session(hass, url, config, verify_ssl).server_time()
     except NetworkError:
         return "cannot_connect"
-    except MobileTokenError:
+    except (BadResponseError, ServerError):
         LOGGER.debug("The server's status answer is not a PowerAuth one", exc_info=True)
         return "cannot_connect"
+    return None
+
+
+async def async_check_activation(
+    hass: HomeAssistant, entry: MobileTokenConfigEntry, url: str, verify_ssl: bool
+) -> str | None:
+    """Ask the server at ``url`` for this activation's status; a form error key, or None.
+
+    Any PowerAuth server answers the status request, but one that does not know
+    the activation answers with a blob that does not decrypt: it reads as removed.
+    The status is only read here (nothing is signed, nothing persisted): the
+    loaded entry keeps the counter.
+    """
+    try:
+        state = ActivationState.from_dict(
+            await ActivationStore(hass, entry.data[CONF_ACTIVATION_ID]).async_load()
+        )
+    except InvalidStateError:
+        # No keys to ask with: the entry asks for a new activation anyway.
+        return None
+    config = parse_config_string(entry.data[CONF_APP_CONFIG])
+    try:
+        status = await new_session(hass, url, config, verify_ssl, state=state).fetch_status()
+    except NetworkError:
+        return "cannot_connect"
+    except (BadResponseError, ServerError, CounterDesyncError):
+        LOGGER.debug("The server's activation status is not a usable one", exc_info=True)
+        return "cannot_connect"
+    if status.status == STATUS_REMOVED:
+        return "activation_unknown"
     return None
 
 
@@ -338,12 +374,12 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
             return "invalid_code_signature"
         except NetworkError:
             return "cannot_connect"
+        except BadResponseError:
+            LOGGER.debug("The server's activation answer is not a PowerAuth one", exc_info=True)
+            return "cannot_connect"
         except ServerError as err:
             placeholders["error_code"] = err.code
             return "activation_failed"
-        except MobileTokenError:
-            LOGGER.exception("Unexpected activation failure")
-            return "unknown"
         return None
 
     async def _async_remember_state(self, state: dict[str, Any]) -> None:
@@ -356,7 +392,7 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             try:
                 status = await self._session.fetch_status()
-            except MobileTokenError:
+            except (NetworkError, BadResponseError, ServerError):
                 errors = form_errors("cannot_connect")
             else:
                 if status.status == STATUS_ACTIVE:
@@ -379,8 +415,12 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
         if self.source == SOURCE_REAUTH:
             entry = self._get_reauth_entry()
             await ActivationStore(self.hass, activation_id).async_save(self._state)
-            if entry.data[CONF_ACTIVATION_ID] != activation_id:
-                await ActivationStore(self.hass, entry.data[CONF_ACTIVATION_ID]).async_remove()
+            if (old_id := entry.data[CONF_ACTIVATION_ID]) != activation_id:
+                # The old entry's session may still persist its counter or token until
+                # it is unloaded (which waits for its request in flight); only then is
+                # the old store gone for good. The reload below sets the entry up again.
+                await self.hass.config_entries.async_unload(entry.entry_id)
+                await ActivationStore(self.hass, old_id).async_remove()
             return self.async_update_reload_and_abort(
                 entry,
                 unique_id=activation_id,
@@ -416,7 +456,10 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 config = parse_config_string(entry.data[CONF_APP_CONFIG])
                 verify_ssl = user_input[CONF_VERIFY_SSL]
-                if error := await async_check_server(self.hass, url, config, verify_ssl):
+                error = await async_check_server(self.hass, url, config, verify_ssl)
+                if error is None:
+                    error = await async_check_activation(self.hass, entry, url, verify_ssl)
+                if error:
                     errors = form_errors(error)
                 else:
                     name = user_input[CONF_NAME].strip() or entry.title

@@ -12,11 +12,14 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.mobile_token.const import (
     CONF_ACTIVATION_CODE,
+    CONF_ACTIVATION_ID,
     CONF_ALLOW_BIOMETRY,
     CONF_APP_CONFIG,
     CONF_APP_VALUES,
@@ -28,6 +31,9 @@ from custom_components.mobile_token.const import (
     DOMAIN,
 )
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
+from custom_components.mobile_token.mtoken.app_config import parse_config_string
+from custom_components.mobile_token.mtoken.session import PowerAuthSession
+from custom_components.mobile_token.store import ActivationStore
 from emulator.testing import run_emulator
 
 PIN = "4711"
@@ -115,6 +121,59 @@ async def activate(
     await hass.async_block_till_done()
     entry: MobileTokenConfigEntry = result["result"]
     assert entry.state is ConfigEntryState.LOADED
+    return entry
+
+
+ENTRY_ID = "01JMOBILETOKENENTRY000000"
+
+
+async def add_mock_entry(hass: HomeAssistant, emulator: Any) -> MockConfigEntry:
+    """An entry as the config flow leaves it, for an activation made on the emulator.
+
+    The activation is real (the library activates against the emulator and the
+    state goes to the private store); only the entry is a ``MockConfigEntry``,
+    with a fixed entry id, as Home Assistant's own tests build them.
+    """
+    stored: dict[str, Any] = {}
+
+    async def remember(state: dict[str, Any]) -> None:
+        stored.update(state)
+
+    session = PowerAuthSession(
+        async_get_clientsession(hass),
+        emulator.url,
+        parse_config_string(emulator.app_config),
+        persist=remember,
+        language="en",
+        run_blocking=hass.async_add_executor_job,
+    )
+    code = await new_activation_code(emulator)
+    result = await session.create_activation(code, PIN, name=ACTIVATION_NAME)
+    await ActivationStore(hass, result.activation_id).async_save(stored)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=ENTRY_ID,
+        title=ACTIVATION_NAME,
+        unique_id=result.activation_id,
+        data={
+            CONF_URL: emulator.url,
+            CONF_APP_CONFIG: emulator.app_config,
+            CONF_VERIFY_SSL: True,
+            CONF_ACTIVATION_ID: result.activation_id,
+            CONF_NAME: ACTIVATION_NAME,
+            CONF_ALLOW_BIOMETRY: False,
+        },
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+async def mock_config_entry(hass: HomeAssistant, emulator: Any) -> MockConfigEntry:
+    """A loaded ``MockConfigEntry`` of a real activation on the emulator."""
+    entry = await add_mock_entry(hass, emulator)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
     return entry
 
 

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import base64
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import (
-    SOURCE_REAUTH,
-    SOURCE_RECONFIGURE,
-    SOURCE_USER,
-    ConfigEntryState,
-)
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
-from pytest_homeassistant_custom_component.common import MockUser, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockUser,
+    async_fire_time_changed,
+)
 
 from custom_components.mobile_token.const import (
     CONF_ACTIVATION_CODE,
@@ -40,6 +41,9 @@ from custom_components.mobile_token.const import (
     DOMAIN,
 )
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
+from custom_components.mobile_token.mtoken.errors import InvalidStateError
+from custom_components.mobile_token.mtoken.factors import Authentication
+from emulator.testing import run_emulator
 
 from .conftest import (
     ACTIVATION_NAME,
@@ -53,6 +57,18 @@ from .conftest import (
 
 STORE_PREFIX = f"{DOMAIN}."
 FORGED = "forged"
+
+
+async def finish_activation(
+    hass: HomeAssistant, emulator: Any, flow_id: str
+) -> MobileTokenConfigEntry:
+    """Complete the activate step with a fresh code; return the created entry."""
+    code = await new_activation_code(emulator)
+    result = await hass.config_entries.flow.async_configure(flow_id, activation_input(code))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry: MobileTokenConfigEntry = result["result"]
+    assert entry.unique_id == entry.data[CONF_ACTIVATION_ID]
+    return entry
 
 
 def forged_code(code: str) -> str:
@@ -148,39 +164,61 @@ async def test_user_step_errors_then_success(
         result["flow_id"], server_input(emulator)
     )
     assert result["step_id"] == "activate"
+    await finish_activation(hass, emulator, result["flow_id"])
 
 
-async def test_server_that_does_not_speak_powerauth(hass: HomeAssistant, emulator: Any) -> None:
+@pytest.mark.parametrize("fault", ["malformed", "http500"])
+async def test_server_that_does_not_speak_powerauth(
+    hass: HomeAssistant, emulator: Any, fault: str
+) -> None:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    await emulator.admin.fault("malformed")
+    await emulator.admin.fault(fault)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], server_input(emulator)
     )
     assert result["errors"] == {"base": "cannot_connect"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], server_input(emulator)
+    )
+    await finish_activation(hass, emulator, result["flow_id"])
 
 
 @pytest.mark.parametrize(
-    ("form", "fault", "field", "error"),
+    ("form", "fault", "field", "error", "error_code"),
     [
-        ({CONF_PIN: "12", CONF_PIN_CONFIRM: "12"}, None, CONF_PIN, "pin_too_short"),
-        ({CONF_PIN: "12ab", CONF_PIN_CONFIRM: "12ab"}, None, CONF_PIN, "pin_too_short"),
-        ({CONF_PIN_CONFIRM: "9999"}, None, CONF_PIN_CONFIRM, "pin_mismatch"),
+        ({CONF_PIN: "12", CONF_PIN_CONFIRM: "12"}, None, CONF_PIN, "pin_too_short", ""),
+        ({CONF_PIN: "12ab", CONF_PIN_CONFIRM: "12ab"}, None, CONF_PIN, "pin_too_short", ""),
+        ({CONF_PIN_CONFIRM: "9999"}, None, CONF_PIN_CONFIRM, "pin_mismatch", ""),
         (
             {CONF_ACTIVATION_CODE: "ABCDE-FGHIJ"},
             None,
             CONF_ACTIVATION_CODE,
             "invalid_activation_code",
+            "",
         ),
         (
             {CONF_ACTIVATION_CODE: "AAAAA-AAAAA-AAAAA-AAAAA#MEUCIQ"},
             None,
             CONF_ACTIVATION_CODE,
             "invalid_activation_code",
+            "",
         ),
-        ({CONF_ACTIVATION_CODE: FORGED}, None, CONF_ACTIVATION_CODE, "invalid_code_signature"),
-        ({CONF_ACTIVATION_CODE: "AAAAA-AAAAA-AAAAA-AAAAA"}, None, "base", "activation_failed"),
-        ({}, "drop", "base", "cannot_connect"),
-        ({}, "malformed", "base", "unknown"),
+        (
+            {CONF_ACTIVATION_CODE: FORGED},
+            None,
+            CONF_ACTIVATION_CODE,
+            "invalid_code_signature",
+            "",
+        ),
+        (
+            {CONF_ACTIVATION_CODE: "AAAAA-AAAAA-AAAAA-AAAAA"},
+            None,
+            "base",
+            "activation_failed",
+            "ERR_ACTIVATION",
+        ),
+        ({}, "drop", "base", "cannot_connect", ""),
+        ({}, "malformed", "base", "cannot_connect", ""),
     ],
 )
 async def test_activate_step_errors_then_success(
@@ -190,6 +228,7 @@ async def test_activate_step_errors_then_success(
     fault: str | None,
     field: str,
     error: str,
+    error_code: str,
 ) -> None:
     result = await start_flow(hass, emulator)
     code = await new_activation_code(emulator)
@@ -203,8 +242,7 @@ async def test_activate_step_errors_then_success(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "activate"
     assert result["errors"] == {field: error}
-    if error == "activation_failed":
-        assert result["description_placeholders"]["error_code"]
+    assert result["description_placeholders"]["error_code"] == error_code
     if fault:
         # The failed attempt may have used the code up on the server.
         code = await new_activation_code(emulator)
@@ -212,6 +250,7 @@ async def test_activate_step_errors_then_success(
         result["flow_id"], activation_input(code)
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == result["result"].data[CONF_ACTIVATION_ID]
 
 
 async def test_commit_step_waits_for_the_bank(hass: HomeAssistant, emulator: Any) -> None:
@@ -257,16 +296,12 @@ async def test_commit_refused_by_the_bank(hass: HomeAssistant, emulator: Any) ->
 async def test_reauth_activates_again_into_the_same_entry(
     hass: HomeAssistant,
     emulator: Any,
-    config_entry: MobileTokenConfigEntry,
+    mock_config_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
-    old_id = config_entry.unique_id
+    old_id = mock_config_entry.unique_id
     await emulator.admin.block(old_id)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN,
-        context={"source": SOURCE_REAUTH, "entry_id": config_entry.entry_id},
-        data=dict(config_entry.data),
-    )
+    result = await mock_config_entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
     assert result["description_placeholders"]["name"] == ACTIVATION_NAME
 
@@ -282,20 +317,48 @@ async def test_reauth_activates_again_into_the_same_entry(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
-    assert config_entry.unique_id != old_id
-    assert config_entry.data[CONF_ACTIVATION_ID] == config_entry.unique_id
-    assert config_entry.title == "Hallway tablet"
+    assert mock_config_entry.unique_id != old_id
+    assert mock_config_entry.data[CONF_ACTIVATION_ID] == mock_config_entry.unique_id
+    assert mock_config_entry.title == "Hallway tablet"
     assert f"{STORE_PREFIX}{old_id}" not in hass_storage
-    assert f"{STORE_PREFIX}{config_entry.unique_id}" in hass_storage
-    assert config_entry.state is ConfigEntryState.LOADED
+    assert f"{STORE_PREFIX}{mock_config_entry.unique_id}" in hass_storage
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+
+
+async def test_reauth_leaves_the_old_entry_nothing_to_write(
+    hass: HomeAssistant,
+    emulator: Any,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    old_key = f"{STORE_PREFIX}{mock_config_entry.unique_id}"
+    old_session = mock_config_entry.runtime_data.coordinator.session
+    result = await mock_config_entry.start_reauth_flow(hass)
+    code = await new_activation_code(emulator)
+    # The entry's reload comes later than the end of the flow.
+    with patch.object(hass.config_entries, "async_schedule_reload") as schedule_reload:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], activation_input(code)
+        )
+    assert result["reason"] == "reauth_successful"
+    schedule_reload.assert_called_once_with(mock_config_entry.entry_id)
+    assert old_key not in hass_storage
+
+    # A signature the old entry's session would still make persists its counter first:
+    # it must be refused, not write the removed store back.
+    with pytest.raises(InvalidStateError):
+        await old_session.validate_signature(Authentication.possession())
+    assert old_key not in hass_storage
+
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
 
 
 async def test_reconfigure(
-    hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry
+    hass: HomeAssistant, emulator: Any, mock_config_entry: MockConfigEntry, tmp_path: Path
 ) -> None:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": config_entry.entry_id}
-    )
+    result = await mock_config_entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
     form = {CONF_URL: emulator.url + "/", CONF_VERIFY_SSL: False, CONF_NAME: "Renamed"}
 
@@ -307,15 +370,22 @@ async def test_reconfigure(
         result["flow_id"], {**form, CONF_URL: "http://127.0.0.1:9"}
     )
     assert result["errors"] == {"base": "cannot_connect"}
+    # Another PowerAuth server, which answers but does not know this activation.
+    async with run_emulator(tmp_path / "other-bank") as other:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**form, CONF_URL: other.url}
+        )
+    assert result["errors"] == {"base": "activation_unknown"}
+    assert mock_config_entry.data[CONF_URL] == emulator.url
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
-    assert config_entry.title == "Renamed"
-    assert config_entry.data[CONF_URL] == emulator.url
-    assert config_entry.data[CONF_VERIFY_SSL] is False
-    assert config_entry.state is ConfigEntryState.LOADED
+    assert mock_config_entry.title == "Renamed"
+    assert mock_config_entry.data[CONF_URL] == emulator.url
+    assert mock_config_entry.data[CONF_VERIFY_SSL] is False
+    assert mock_config_entry.state is ConfigEntryState.LOADED
 
 
 async def test_options(
