@@ -9,15 +9,27 @@ only an administrator can write them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import Unauthorized
 
 from .const import CONF_ALLOWED_USERS, DOMAIN
+from .coordinator import MobileTokenConfigEntry
 
-if TYPE_CHECKING:
-    from .coordinator import MobileTokenConfigEntry
+
+class NotAllowedError(Unauthorized):
+    """A refusal of the caller, not of the input: Home Assistant's authorisation error.
+
+    It keeps the translated ``not_allowed`` message, which names the token, so
+    that logs, traces and the card still say what to do.
+    """
+
+    def __init__(self, entry: MobileTokenConfigEntry, user_id: str) -> None:
+        """Refuse ``user_id`` the use of ``entry``."""
+        super().__init__(user_id=user_id, config_entry_id=entry.entry_id)
+        self.translation_domain = DOMAIN
+        self.translation_key = "not_allowed"
+        self.translation_placeholders = {"name": entry.title}
+        self.generate_message = True
 
 
 async def async_check_user_allowed(
@@ -33,8 +45,4 @@ async def async_check_user_allowed(
         and (user.is_admin or user_id in entry.options.get(CONF_ALLOWED_USERS, []))
     ):
         return
-    raise ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key="not_allowed",
-        translation_placeholders={"name": entry.title},
-    )
+    raise NotAllowedError(entry, user_id)

@@ -12,7 +12,8 @@ import voluptuous as vol
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
+from pytest_homeassistant_custom_component.common import MockUser
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.mobile_token.const import CONF_ALLOWED_USERS, DOMAIN
@@ -58,7 +59,7 @@ async def test_approve_with_pin(
     hass: HomeAssistant,
     emulator: Any,
     config_entry: MobileTokenConfigEntry,
-    hass_admin_user: Any,
+    hass_admin_user: MockUser,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     operation = await create_operation(emulator)
@@ -164,7 +165,7 @@ async def test_not_allowed_user_is_refused_until_allowed(
     hass: HomeAssistant,
     emulator: Any,
     config_entry: MobileTokenConfigEntry,
-    hass_read_only_user: Any,
+    hass_read_only_user: MockUser,
 ) -> None:
     operation = await create_operation(emulator)
     context = Context(user_id=hass_read_only_user.id)
@@ -176,7 +177,7 @@ async def test_not_allowed_user_is_refused_until_allowed(
         ("get_history", {"pin": PIN}),
         ("sign_offline_qr", {"qr": "x", "pin": PIN}),
     ):
-        with pytest.raises(ServiceValidationError) as err:
+        with pytest.raises(Unauthorized) as err:
             await call(
                 hass,
                 service,
@@ -185,6 +186,11 @@ async def test_not_allowed_user_is_refused_until_allowed(
                 response=service != "approve" and service != "reject",
             )
         assert err.value.translation_key == "not_allowed"
+        assert err.value.user_id == hass_read_only_user.id
+        assert str(err.value) == (
+            "You are not allowed to use the mobile token Kitchen tablet: "
+            "ask an administrator to add you to its allowed users"
+        )
     assert await server_status(emulator, operation["id"]) == "PENDING"
 
     hass.config_entries.async_update_entry(
@@ -198,7 +204,7 @@ async def test_unknown_user_is_refused(
     hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry
 ) -> None:
     operation = await create_operation(emulator)
-    with pytest.raises(ServiceValidationError) as err:
+    with pytest.raises(Unauthorized) as err:
         await call(
             hass,
             "approve",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockUser
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
@@ -288,7 +289,7 @@ async def test_unsubscribe_after_the_entry_unloaded(
 async def test_subscription_stops_when_the_user_is_no_longer_allowed(
     hass: HomeAssistant,
     hass_ws_client: WebSocketGenerator,
-    hass_read_only_user: Any,
+    hass_read_only_user: MockUser,
     hass_read_only_access_token: str,
     emulator: Any,
     config_entry: MobileTokenConfigEntry,
