@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from homeassistant.const import (
+    CONF_URL,
+    CONF_VERIFY_SSL,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_validation as cv
@@ -13,8 +17,6 @@ from .announced import AnnouncedOperations
 from .const import (
     CONF_ACTIVATION_ID,
     CONF_APP_CONFIG,
-    CONF_URL,
-    CONF_VERIFY_SSL,
     DOMAIN,
     ISSUE_ACTIVATION_BLOCKED,
     ISSUE_ACTIVATION_REMOVED,

@@ -17,6 +17,14 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlow,
 )
+from homeassistant.const import (
+    CONF_LANGUAGE,
+    CONF_NAME,
+    CONF_PIN,
+    CONF_SCAN_INTERVAL,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -44,14 +52,8 @@ from .const import (
     CONF_APP_KEY,
     CONF_APP_SECRET,
     CONF_APP_VALUES,
-    CONF_LANGUAGE,
     CONF_MASTER_PUBLIC_KEY,
-    CONF_NAME,
-    CONF_PIN,
     CONF_PIN_CONFIRM,
-    CONF_SCAN_INTERVAL,
-    CONF_URL,
-    CONF_VERIFY_SSL,
     DEFAULT_ACTIVATION_NAME,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,

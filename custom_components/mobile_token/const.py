@@ -13,26 +13,21 @@ LOGGER = logging.getLogger(__package__)
 
 PLATFORMS: Final = [Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
 
-# Config entry data (static, no secrets).
-CONF_URL: Final = "url"
+# Config entry data (static, no secrets); also CONF_URL, CONF_VERIFY_SSL and CONF_NAME
+# of homeassistant.const.
 CONF_APP_CONFIG: Final = "app_config"
 CONF_APP_VALUES: Final = "app_values"
 CONF_APP_KEY: Final = "app_key"
 CONF_APP_SECRET: Final = "app_secret"
 CONF_MASTER_PUBLIC_KEY: Final = "master_public_key"
-CONF_VERIFY_SSL: Final = "verify_ssl"
-CONF_NAME: Final = "name"
 CONF_ALLOW_BIOMETRY: Final = "allow_biometry"
 CONF_ACTIVATION_ID: Final = "activation_id"
 
-# Activation form fields (never stored).
+# Activation form fields (never stored); also CONF_PIN of homeassistant.const.
 CONF_ACTIVATION_CODE: Final = "activation_code"
-CONF_PIN: Final = "pin"
 CONF_PIN_CONFIRM: Final = "pin_confirm"
 
-# Options.
-CONF_SCAN_INTERVAL: Final = "scan_interval"
-CONF_LANGUAGE: Final = "language"
+# Options; also CONF_SCAN_INTERVAL and CONF_LANGUAGE of homeassistant.const.
 CONF_ALLOWED_USERS: Final = "allowed_users"
 
 # Polling as the mobile SDK does it: 7 s by default, never below 5 s.
@@ -81,6 +76,8 @@ ISSUE_CLOCK_SKEW: Final = "clock_skew"
 ISSUE_TLS_VERIFICATION_DISABLED: Final = "tls_verification_disabled"
 
 # Service call fields.
+# homeassistant.const defines ATTR_CONFIG_ENTRY_ID only in versions newer than the oldest
+# supported one (2025.4 lacks it), so it stays here until that version is dropped.
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_OPERATION_ID: Final = "operation_id"
 ATTR_PIN: Final = "pin"

@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any, Final
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
+from homeassistant.const import (
+    CONF_URL,
+)
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_ACTIVATION_ID, CONF_APP_CONFIG, CONF_URL
+from .const import (
+    CONF_ACTIVATION_ID,
+    CONF_APP_CONFIG,
+)
 from .coordinator import MobileTokenConfigEntry
 from .mtoken.model import Operation
 

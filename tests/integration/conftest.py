@@ -10,6 +10,12 @@ from typing import Any
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import (
+    CONF_NAME,
+    CONF_PIN,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -23,11 +29,7 @@ from custom_components.mobile_token.const import (
     CONF_ALLOW_BIOMETRY,
     CONF_APP_CONFIG,
     CONF_APP_VALUES,
-    CONF_NAME,
-    CONF_PIN,
     CONF_PIN_CONFIRM,
-    CONF_URL,
-    CONF_VERIFY_SSL,
     DOMAIN,
 )
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry

@@ -13,6 +13,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import (
+    CONF_LANGUAGE,
+    CONF_NAME,
+    CONF_PIN,
+    CONF_SCAN_INTERVAL,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from pytest_homeassistant_custom_component.common import (
@@ -30,14 +38,8 @@ from custom_components.mobile_token.const import (
     CONF_APP_KEY,
     CONF_APP_SECRET,
     CONF_APP_VALUES,
-    CONF_LANGUAGE,
     CONF_MASTER_PUBLIC_KEY,
-    CONF_NAME,
-    CONF_PIN,
     CONF_PIN_CONFIRM,
-    CONF_SCAN_INTERVAL,
-    CONF_URL,
-    CONF_VERIFY_SSL,
     DOMAIN,
 )
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry

@@ -17,6 +17,8 @@ from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import (
     ATTR_ENTITY_ID,
+    CONF_LANGUAGE,
+    CONF_SCAN_INTERVAL,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
     STATE_OFF,
@@ -36,8 +38,6 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.mobile_token.const import (
     CONF_ACTIVATION_ID,
-    CONF_LANGUAGE,
-    CONF_SCAN_INTERVAL,
     DOMAIN,
     EVENT_OPERATION_ADDED,
     STATUS_CHECK_INTERVAL,

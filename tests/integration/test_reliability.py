@@ -21,7 +21,12 @@ import aiohttp
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import (
+    CONF_NAME,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+    STATE_UNAVAILABLE,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
@@ -30,9 +35,6 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.mobile_token.const import (
     CONF_ACTIVATION_ID,
-    CONF_NAME,
-    CONF_URL,
-    CONF_VERIFY_SSL,
     DOMAIN,
     STATUS_CHECK_INTERVAL,
 )

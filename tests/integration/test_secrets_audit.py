@@ -29,7 +29,14 @@ from typing import Any, Final
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntryState
-from homeassistant.const import EVENT_CALL_SERVICE, EVENT_LOGGING_CHANGED, MATCH_ALL
+from homeassistant.const import (
+    CONF_PIN,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+    EVENT_CALL_SERVICE,
+    EVENT_LOGGING_CHANGED,
+    MATCH_ALL,
+)
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
@@ -44,10 +51,7 @@ from custom_components.mobile_token.const import (
     CONF_ALLOW_BIOMETRY,
     CONF_APP_CONFIG,
     CONF_APP_VALUES,
-    CONF_PIN,
     CONF_PIN_CONFIRM,
-    CONF_URL,
-    CONF_VERIFY_SSL,
     DOMAIN,
 )
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
