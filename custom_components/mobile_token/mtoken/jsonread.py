@@ -48,8 +48,7 @@ def opt_int(obj: Mapping[str, Any], key: str, where: str = "") -> int | None:
 
 
 def opt_decimal(obj: Mapping[str, Any], key: str, where: str = "") -> Decimal | None:
-    """An optional number field, kept exact as a Decimal."""
-    """Read a JSON number as an exact Decimal (floats through their shortest repr)."""
+    """An optional number field, kept exact as a Decimal (floats through their shortest repr)."""
     value = obj.get(key)
     if value is None:
         return None
