@@ -8,12 +8,10 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from homeassistant.components.automation.config import (
-    AUTOMATION_BLUEPRINT_SCHEMA,
-    async_validate_config_item,
-)
-from homeassistant.components.blueprint.models import Blueprint, BlueprintInputs
+from homeassistant.components.blueprint import BLUEPRINT_SCHEMA, Blueprint, BlueprintInputs
+from homeassistant.const import STATE_ON
 from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import config_validation as cv
 from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml_dict
 
@@ -65,7 +63,7 @@ def blueprint_fixture() -> Blueprint:
     return Blueprint(
         load_yaml_dict(BLUEPRINT_PATH),
         expected_domain="automation",
-        schema=AUTOMATION_BLUEPRINT_SCHEMA,
+        schema=BLUEPRINT_SCHEMA,
     )
 
 
@@ -106,12 +104,14 @@ async def test_blueprint_is_a_valid_automation(
     blueprint: Blueprint,
     mobile_app_device_actions_pass: list[dict[str, Any]],
 ) -> None:
+    config = {**_substituted(blueprint), "id": "approve_from_phone", "alias": "Approve from phone"}
     assert await async_setup_component(hass, "homeassistant", {})
-    validated = await async_validate_config_item(hass, "mobile_token", _substituted(blueprint))
-    assert validated is not None
-    assert validated.validation_error is None
+    assert await async_setup_component(hass, "automation", {"automation": [config]})
+    await hass.async_block_till_done()
+    # An automation whose configuration does not validate is set up unavailable.
+    assert hass.states.get("automation.approve_from_phone").state == STATE_ON
     assert [action["type"] for action in mobile_app_device_actions_pass] == ["notify", "notify"]
-    services = [step.get("action") for step in validated["actions"][-1]["choose"][0]["sequence"]]
+    services = [step.get("action") for step in config["actions"][-1]["choose"][0]["sequence"]]
     assert services == ["mobile_token.approve"]
 
 
@@ -123,8 +123,7 @@ async def _variables(
     allow_biometry: bool = True,
     requires_proximity: bool = False,
 ) -> dict[str, Any]:
-    validated = await async_validate_config_item(hass, "mobile_token", _substituted(blueprint))
-    assert validated is not None
+    variables = cv.SCRIPT_VARIABLES_SCHEMA(_substituted(blueprint)["variables"])
     context = Context()
     trigger = {
         "platform": "event",
@@ -142,8 +141,8 @@ async def _variables(
         },
     }
     hass.states.async_set("person.anna", "home", {"user_id": "user-anna"})
-    variables = validated["variables"].async_render(hass, {"trigger": trigger})
-    return {**variables, "context_id": context.id}
+    rendered = variables.async_render(hass, {"trigger": trigger})
+    return {**rendered, "context_id": context.id}
 
 
 async def test_action_ids_carry_the_operation_and_a_nonce(
