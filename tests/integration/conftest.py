@@ -129,7 +129,9 @@ async def activate(
 ENTRY_ID = "01JMOBILETOKENENTRY000000"
 
 
-async def add_mock_entry(hass: HomeAssistant, emulator: Any) -> MockConfigEntry:
+async def add_mock_entry(
+    hass: HomeAssistant, emulator: Any, *, verify_ssl: bool = True
+) -> MockConfigEntry:
     """An entry as the config flow leaves it, for an activation made on the emulator.
 
     The activation is real (the library activates against the emulator and the
@@ -160,7 +162,7 @@ async def add_mock_entry(hass: HomeAssistant, emulator: Any) -> MockConfigEntry:
         data={
             CONF_URL: emulator.url,
             CONF_APP_CONFIG: emulator.app_config,
-            CONF_VERIFY_SSL: True,
+            CONF_VERIFY_SSL: verify_ssl,
             CONF_ACTIVATION_ID: result.activation_id,
             CONF_NAME: ACTIVATION_NAME,
             CONF_ALLOW_BIOMETRY: False,
