@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import (
     ATTR_ENTITY_ID,
+    MAJOR_VERSION,
+    MINOR_VERSION,
     SERVICE_TURN_OFF,
     STATE_OFF,
     Platform,
@@ -27,7 +30,9 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     snapshot_platform,
 )
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
+from syrupy.location import PyTestLocation
 
 from custom_components.mobile_token.const import EVENT_OPERATION_ADDED
 
@@ -37,6 +42,28 @@ PENDING = "sensor.kitchen_tablet_pending_operations"
 POLLING = "switch.kitchen_tablet_polling"
 INTERVAL = timedelta(seconds=7)
 FAR_FUTURE = datetime(2999, 1, 1, tzinfo=UTC)
+
+
+class PerReleaseSnapshots(HomeAssistantSnapshotExtension):
+    """One snapshot folder per Home Assistant release under test.
+
+    Entity registry entries and state attributes serialise differently between
+    releases (2025.4 and 2026.10), so each release keeps its own file of the same
+    entities, beside ``snapshots`` rather than in it: the other snapshots' folder
+    would otherwise count the other release's file as unused.
+    """
+
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        """``snapshots-ha<major>.<minor>`` next to the test file."""
+        release = f"snapshots-ha{MAJOR_VERSION}.{MINOR_VERSION}"
+        return str(Path(test_location.filepath).parent / release)
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots of this release."""
+    return snapshot.use_extension(PerReleaseSnapshots)
 
 
 @pytest.fixture
