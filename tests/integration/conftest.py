@@ -122,6 +122,7 @@ async def activate(
     assert result["type"] is FlowResultType.CREATE_ENTRY, result
     await hass.async_block_till_done()
     entry: MobileTokenConfigEntry = result["result"]
+    assert entry.unique_id == entry.data[CONF_ACTIVATION_ID]
     assert entry.state is ConfigEntryState.LOADED
     return entry
 

@@ -136,6 +136,7 @@ async def test_separate_values_and_signed_code_with_biometry(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry = result["result"]
+    assert entry.unique_id == entry.data[CONF_ACTIVATION_ID]
     assert entry.data[CONF_APP_CONFIG] == emulator.app_config
     assert entry.data[CONF_ALLOW_BIOMETRY] is True
     stored = hass_storage[f"{STORE_PREFIX}{entry.unique_id}"]["data"]
@@ -278,6 +279,7 @@ async def test_commit_step_waits_for_the_bank(hass: HomeAssistant, emulator: Any
     await emulator.admin.commit(pending["activationId"])
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == pending["activationId"]
     assert result["description_placeholders"]["fingerprint"] == fingerprint
 
 

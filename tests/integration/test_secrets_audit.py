@@ -48,6 +48,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.mobile_token import store as store_module
 from custom_components.mobile_token.const import (
     ATTR_PIN,
+    CONF_ACTIVATION_ID,
     CONF_ALLOW_BIOMETRY,
     CONF_APP_CONFIG,
     CONF_APP_VALUES,
@@ -292,6 +293,7 @@ async def activate_with_defaults(
     assert result["type"] is FlowResultType.CREATE_ENTRY, result
     await hass.async_block_till_done()
     entry: MobileTokenConfigEntry = result["result"]
+    assert entry.unique_id == entry.data[CONF_ACTIVATION_ID]
     assert entry.state is ConfigEntryState.LOADED
     return entry
 
