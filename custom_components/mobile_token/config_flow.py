@@ -228,10 +228,13 @@ async def async_check_activation(
     config = parse_config_string(entry.data[CONF_APP_CONFIG])
     try:
         status = await new_session(hass, url, config, verify_ssl, state=state).fetch_status()
+    except CounterDesyncError:
+        # Only an active activation has a counter to compare: the server knows it.
+        return None
     except NetworkError:
         return "cannot_connect"
-    except (BadResponseError, ServerError, CounterDesyncError):
-        LOGGER.debug("The server's activation status is not a usable one", exc_info=True)
+    except (BadResponseError, ServerError):
+        LOGGER.debug("The server's activation status is not a PowerAuth one", exc_info=True)
         return "cannot_connect"
     if status.status == STATUS_REMOVED:
         return "activation_unknown"
@@ -489,8 +492,9 @@ class MobileTokenOptionsFlow(OptionsFlow):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """One form; the entry reloads with the new options at once.
 
-        A new interval would otherwise wait for the poll scheduled at the old one
-        (Home Assistant registers no update listener for this: see its 2026.12 rule).
+        A new interval would otherwise wait for the poll scheduled at the old one.
+        No update listener does this: from Home Assistant 2026.12 one may not be
+        combined with the reload that reauth and reconfigure ask for.
         """
         if user_input is not None:
             entries = self.hass.config_entries

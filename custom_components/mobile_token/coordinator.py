@@ -365,7 +365,8 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         """Tell the listeners; every event marks a change of the known operations."""
         self._revision += 1
         event = OperationEvent(event_type, operation, details)
-        if not self._event_listeners:
+        if not self._event_listeners and self.data is None:
+            # The first fetch: the event entity is set up only after it.
             self._unheard.append(event)
         for listener in list(self._event_listeners):
             listener(event)
