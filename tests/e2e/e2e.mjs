@@ -2,7 +2,9 @@
  * End to end in a real browser: the emulator with demo data, a real Home Assistant
  * with the integration, onboarding, the config flow through the UI, a dashboard
  * with the card, a 2FA payment approved with the PIN (after one wrong PIN) and
- * another operation rejected, both checked on the server's admin API.
+ * another operation rejected, both checked on the server's admin API; then the
+ * dashboard opened in several fresh browsers, where the card must be found each time.
+ * Runs against Home Assistant 2025.4 and 2026.10 (whichever the virtual environment has).
  *
  * Run it with scripts/e2e. Screenshots: artifacts/e2e-*.png.
  */
@@ -360,8 +362,10 @@ async function coldLoads(base, tokens, count) {
     try {
       await signIn(browser.context, base, tokens);
       const page = await browser.context.newPage();
+      let delayed = 0;
       if (attempt % 2 === 0) {
         await page.route(/\/frontend_latest\/app\.[0-9a-f]+\.js$/, async (route) => {
+          delayed += 1;
           await sleep(APP_BUNDLE_DELAY_MS);
           await route.continue();
         });
@@ -373,6 +377,7 @@ async function coldLoads(base, tokens, count) {
         failures.push(attempt);
         await screenshot(page, `e2e-cold-load-${attempt}`);
       }
+      assert(attempt % 2 === 1 || delayed > 0, "the frontend's app bundle was not found to hold back");
     } finally {
       await browser.close();
     }
