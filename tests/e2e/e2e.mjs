@@ -2,7 +2,9 @@
  * End to end in a real browser: the emulator with demo data, a real Home Assistant
  * with the integration, onboarding, the config flow through the UI, a dashboard
  * with the card, a 2FA payment approved with the PIN (after one wrong PIN) and
- * another operation rejected, both checked on the server's admin API.
+ * another operation rejected, both checked on the server's admin API; then the
+ * dashboard opened in several fresh browsers, where the card must be found each time.
+ * Runs against Home Assistant 2025.4 and 2026.10 (whichever the virtual environment has).
  *
  * Run it with scripts/e2e. Screenshots: artifacts/e2e-*.png.
  */
@@ -21,6 +23,9 @@ const HA_START_TIMEOUT_MS = 15 * 60 * 1000;
 const EMULATOR_START_TIMEOUT_MS = 60 * 1000;
 const UI_TIMEOUT_MS = 60 * 1000;
 const DASHBOARD_PATH = "mobile-token";
+// Fresh browsers that open the dashboard: the card's module races the frontend's boot.
+const COLD_LOADS = 6;
+const APP_BUNDLE_DELAY_MS = 1500;
 // The virtual environment scripts/e2e chose (one per Python version).
 const VENV = process.env.MOBILE_TOKEN_VENV || join(PROJECT_ROOT, ".venv");
 
@@ -200,6 +205,67 @@ async function onboard(base) {
   return { ...tokens, clientId };
 }
 
+/** The action descriptions answer once Home Assistant has installed what its first start needs. */
+async function waitForServices(base, token) {
+  const deadline = Date.now() + HA_START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${base}/api/services`, { headers: { authorization: `Bearer ${token}` } });
+    if (response.ok) return;
+    await sleep(2000);
+  }
+  throw new Error("Home Assistant's action descriptions did not load in time");
+}
+
+/** Websocket commands as the owner, sent from a blank page of the browser; their results in order. */
+async function websocketCommands(context, base, token, commands) {
+  const page = await context.newPage();
+  try {
+    return await page.evaluate(
+      ([url, accessToken, messages]) =>
+        new Promise((resolve, reject) => {
+          const socket = new WebSocket(url);
+          const results = [];
+          let id = 0;
+          const next = () => {
+            if (id === messages.length) {
+              socket.close();
+              resolve(results);
+              return;
+            }
+            id += 1;
+            socket.send(JSON.stringify({ id, ...messages[id - 1] }));
+          };
+          socket.onerror = () => reject(new Error("websocket error"));
+          socket.onmessage = (event) => {
+            const message = JSON.parse(event.data);
+            if (message.type === "auth_required") socket.send(JSON.stringify({ type: "auth", access_token: accessToken }));
+            else if (message.type === "auth_invalid") reject(new Error("websocket authentication refused"));
+            else if (message.type === "auth_ok") next();
+            else if (message.type === "result" && message.id === id) {
+              results.push(message);
+              next();
+            }
+          };
+        }),
+      [`${base.replace(/^http/, "ws")}/api/websocket`, token, commands],
+    );
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * Home Assistant 2026.10 moves the `http:` section into a trial that reverts (and stops Home
+ * Assistant) unless the owner confirms it; 2025.4 has no such trial and no such command.
+ */
+async function confirmPendingHttpConfig(context, base, token) {
+  const [config] = await websocketCommands(context, base, token, [{ type: "http/config" }]);
+  if (!config.success || !config.result.pending) return;
+  const [promoted] = await websocketCommands(context, base, token, [{ type: "http/config/promote" }]);
+  assert(promoted.success, `confirming the HTTP configuration: ${JSON.stringify(promoted.error)}`);
+  log("confirmed the pending HTTP configuration");
+}
+
 /** Signed in as the owner: the frontend reads its tokens from localStorage. */
 async function signIn(context, base, tokens) {
   const stored = {
@@ -227,8 +293,13 @@ async function configEntries(base, token) {
   return response.json();
 }
 
+/**
+ * A form field by its label, as either frontend exposes it: 2025.4 labels the input, 2026.10
+ * gives the label (with "*" on required fields) only as the input's accessible name.
+ */
 async function fillField(dialog, label, value) {
-  const field = dialog.getByLabel(label, { exact: true });
+  const name = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\*?$`);
+  const field = dialog.getByLabel(name).or(dialog.getByRole("textbox", { name })).first();
   await field.fill(value);
 }
 
@@ -270,8 +341,49 @@ const card = (page) => page.locator("mobile-token-card");
 
 async function openDashboard(page, base) {
   await page.goto(`${base}/${DASHBOARD_PATH}/approvals`);
+  await waitForCardOperations(page);
+}
+
+async function waitForCardOperations(page) {
   await card(page).locator(".list").waitFor({ timeout: UI_TIMEOUT_MS });
   await card(page).locator('[data-key^="op:"]').first().waitFor({ timeout: UI_TIMEOUT_MS });
+}
+
+/**
+ * The dashboard opened `count` times, each in a new browser with an empty profile (nothing
+ * cached): the card must be defined every time, whenever its module runs during the boot.
+ * Every other load holds the frontend's app bundle back a little, so that the card's module
+ * surely runs before the frontend swaps in its scoped element registry (which that bundle does).
+ */
+async function coldLoads(base, tokens, count) {
+  const failures = [];
+  for (let attempt = 1; attempt <= count; attempt += 1) {
+    const browser = await launchBrowser();
+    try {
+      await signIn(browser.context, base, tokens);
+      const page = await browser.context.newPage();
+      let delayed = 0;
+      if (attempt % 2 === 0) {
+        await page.route(/\/frontend_latest\/app\.[0-9a-f]+\.js$/, async (route) => {
+          delayed += 1;
+          await sleep(APP_BUNDLE_DELAY_MS);
+          await route.continue();
+        });
+      }
+      await page.goto(`${base}/${DASHBOARD_PATH}/approvals`);
+      try {
+        await card(page).locator(".list").waitFor({ timeout: UI_TIMEOUT_MS });
+      } catch {
+        failures.push(attempt);
+        await screenshot(page, `e2e-cold-load-${attempt}`);
+      }
+      assert(attempt % 2 === 1 || delayed > 0, "the frontend's app bundle was not found to hold back");
+    } finally {
+      await browser.close();
+    }
+  }
+  assert(failures.length === 0, `the card was missing on cold loads ${failures.join(", ")} of ${count}`);
+  log(`the card was there on all ${count} cold loads`);
 }
 
 /** The pending operations as the card received them over the websocket. */
@@ -318,11 +430,13 @@ async function main() {
   const emulator = await startEmulator();
   const ha = await startHomeAssistant();
   const tokens = await onboard(ha.base);
+  await waitForServices(ha.base, tokens.access_token);
   const browser = await launchBrowser();
   try {
+    await confirmPendingHttpConfig(browser.context, ha.base, tokens.access_token);
     await signIn(browser.context, ha.base, tokens);
     const page = await browser.context.newPage();
-    page.on("pageerror", (error) => log(`page error: ${error.message}`));
+    page.on("pageerror", (error) => log(`page error: ${error.message ?? error}`));
     await addIntegrationThroughUi(page, ha.base, emulator, tokens);
 
     await openDashboard(page, ha.base);
@@ -349,9 +463,12 @@ async function main() {
     await openDashboard(phone, ha.base);
     await sleep(1000);
     await screenshot(phone, "e2e-dashboard-phone");
+    await coldLoads(ha.base, tokens, COLD_LOADS);
     log("passed");
   } catch (error) {
-    for (const page of browser.context.pages()) await screenshot(page, `e2e-failure-${browser.context.pages().indexOf(page)}`).catch(() => {});
+    // The context's first tab stays blank: only pages that show something are worth a look.
+    const pages = browser.context.pages().filter((page) => page.url() !== "about:blank");
+    for (const [index, page] of pages.entries()) await screenshot(page, `e2e-failure-${index}`).catch(() => {});
     if (existsSync(ha.logFile)) {
       mkdirSync(ARTIFACTS, { recursive: true });
       writeFileSync(join(ARTIFACTS, "e2e-home-assistant.log"), readFileSync(ha.logFile));

@@ -11,6 +11,8 @@
  * The pure helpers at the top are exported for the unit tests in tests/card.
  */
 
+import { defineElements } from "./define-elements.js";
+
 export const DOMAIN = "mobile_token";
 export const WS_SUBSCRIBE = "mobile_token/subscribe";
 export const WS_APPROVE = "mobile_token/approve";
@@ -1119,8 +1121,10 @@ export class MobileTokenCardEditor extends BaseElement {
 }
 
 if (globalThis.customElements) {
-  if (!customElements.get("mobile-token-card")) customElements.define("mobile-token-card", MobileTokenCard);
-  if (!customElements.get("mobile-token-card-editor")) customElements.define("mobile-token-card-editor", MobileTokenCardEditor);
+  defineElements([
+    ["mobile-token-card", MobileTokenCard],
+    ["mobile-token-card-editor", MobileTokenCardEditor],
+  ]);
   window.customCards = window.customCards || [];
   if (!window.customCards.some((card) => card.type === "mobile-token-card")) {
     window.customCards.push({
