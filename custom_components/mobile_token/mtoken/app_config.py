@@ -4,6 +4,9 @@ Protocol notes section 2 ("Application configuration"). The values can come
 separately (three Base64 strings) or as the mobile SDK 1.8+ configuration
 string, ``base64(0x01 ‖ cnt ‖ appKey ‖ cnt ‖ appSecret ‖ cnt(number of keys)
 ‖ {keyId 0x01 ‖ cnt ‖ masterPub})``, which is the friendliest thing to paste.
+A server that speaks protocol 4.0 adds its P-384 master key (id 0x02) and, for
+the hybrid suites, an ML-DSA-65 (0x03) or ML-DSA-87 (0x04) key (protocol 4.0
+notes, section 6); a 4.0-only server may leave out the P-256 key.
 Every malformed input raises InvalidConfigurationError naming the problem.
 """
 
@@ -16,6 +19,11 @@ from .keys import load_public_key
 
 CONFIG_VERSION: Final = 0x01
 KEY_ID_P256: Final = 0x01
+KEY_ID_P384: Final = 0x02
+KEY_ID_MLDSA65: Final = 0x03
+KEY_ID_MLDSA87: Final = 0x04
+_KEY_IDS: Final = (KEY_ID_P256, KEY_ID_P384, KEY_ID_MLDSA65, KEY_ID_MLDSA87)
+_P384_POINT_SIZE: Final = 97
 APP_KEY_SIZE: Final = 16
 APP_SECRET_SIZE: Final = 16
 
@@ -35,6 +43,22 @@ class AppConfig:
     app_key: str
     app_secret: str
     master_public_key: bytes
+    #: Protocol 4.0 master keys by key id (0x02 P-384, 0x03/0x04 ML-DSA), when the server has them.
+    master_keys_v4: tuple[tuple[int, bytes], ...] = ()
+
+    @property
+    def speaks_v4(self) -> bool:
+        """Whether the configuration carries the P-384 master key that 4.0 needs."""
+        return self.master_key(KEY_ID_P384) is not None
+
+    @property
+    def speaks_v3(self) -> bool:
+        """Whether the configuration carries the P-256 master key of protocol 3.3."""
+        return bool(self.master_public_key)
+
+    def master_key(self, key_id: int) -> bytes | None:
+        """A 4.0 master key by its configuration-string id."""
+        return dict(self.master_keys_v4).get(key_id)
 
     @property
     def app_key_bytes(self) -> bytes:
@@ -52,7 +76,9 @@ class AppConfig:
         return b64encode(self.master_public_key)
 
 
-def _check_values(app_key: bytes, app_secret: bytes, master_public_key: bytes) -> None:
+def _check_values(
+    app_key: bytes, app_secret: bytes, master_public_key: bytes, *, optional_master: bool = False
+) -> None:
     if len(app_key) != APP_KEY_SIZE:
         raise InvalidConfigurationError(f"The application key must be {APP_KEY_SIZE} bytes")
     if len(app_secret) != APP_SECRET_SIZE:
@@ -61,6 +87,8 @@ def _check_values(app_key: bytes, app_secret: bytes, master_public_key: bytes) -
         raise InvalidConfigurationError("The application key is all zeros")
     if not any(app_secret):
         raise InvalidConfigurationError("The application secret is all zeros")
+    if optional_master and not master_public_key:
+        return
     try:
         load_public_key(master_public_key)
     except ValueError as err:
@@ -129,23 +157,27 @@ class _Reader:
         return self._pos == len(self._data)
 
 
-def _read_master_key(reader: _Reader) -> bytes:
+def _read_master_keys(reader: _Reader) -> dict[int, bytes]:
     key_count = reader.count("number of keys")
     if key_count == 0:
         raise InvalidConfigurationError("The configuration string contains no master server key")
-    masters: list[bytes] = []
+    keys: dict[int, bytes] = {}
     for _ in range(key_count):
         key_id = reader.byte("key id")
         key = reader.sized("master server public key")
-        if key_id != KEY_ID_P256:
+        if key_id not in _KEY_IDS:
             raise InvalidConfigurationError(
-                f"The configuration string has a key of unknown type {key_id}; "
-                "this client supports P-256 keys only"
+                f"The configuration string has a key of unknown type {key_id}"
             )
-        masters.append(key)
-    if len(masters) != 1:
-        raise InvalidConfigurationError("The configuration string has more than one master key")
-    return masters[0]
+        if key_id in keys:
+            raise InvalidConfigurationError("The configuration string has a master key twice")
+        keys[key_id] = key
+    if KEY_ID_P256 not in keys and KEY_ID_P384 not in keys:
+        raise InvalidConfigurationError("The configuration string has no EC master server key")
+    p384 = keys.get(KEY_ID_P384)
+    if p384 is not None and (len(p384) != _P384_POINT_SIZE or p384[0] != 0x04):
+        raise InvalidConfigurationError("The P-384 master server key is not a valid P-384 key")
+    return keys
 
 
 def parse_config_string(text: str) -> AppConfig:
@@ -161,27 +193,33 @@ def parse_config_string(text: str) -> AppConfig:
         )
     app_key = reader.sized("application key")
     app_secret = reader.sized("application secret")
-    master = _read_master_key(reader)
+    keys = _read_master_keys(reader)
     if not reader.at_end():
         raise InvalidConfigurationError("The configuration string has extra bytes at its end")
-    _check_values(app_key, app_secret, master)
+    master = keys.pop(KEY_ID_P256, b"")
+    _check_values(app_key, app_secret, master, optional_master=KEY_ID_P384 in keys)
     return AppConfig(
-        app_key=b64encode(app_key), app_secret=b64encode(app_secret), master_public_key=master
+        app_key=b64encode(app_key),
+        app_secret=b64encode(app_secret),
+        master_public_key=master,
+        master_keys_v4=tuple(sorted(keys.items())),
     )
 
 
 def build_config_string(config: AppConfig) -> str:
     """Encode a configuration as the SDK's configuration string."""
     key, secret = config.app_key_bytes, config.app_secret_bytes
+    keys = ([(KEY_ID_P256, config.master_public_key)] if config.master_public_key else []) + list(
+        config.master_keys_v4
+    )
     parts = [
         bytes([CONFIG_VERSION]),
         _encode_count(len(key)),
         key,
         _encode_count(len(secret)),
         secret,
-        _encode_count(1),
-        bytes([KEY_ID_P256]),
-        _encode_count(len(config.master_public_key)),
-        config.master_public_key,
+        _encode_count(len(keys)),
     ]
+    for key_id, public_key in keys:
+        parts += [bytes([key_id]), _encode_count(len(public_key)), public_key]
     return b64encode(b"".join(parts))
