@@ -1,4 +1,6 @@
-"""``python -m emulator [--port 8082] [--data DIR] [--demo]``: run the emulator alone.
+"""``python -m emulator [--port 8082] [--data DIR] [--demo] [--protocol 3.3|4.0|both]``.
+
+Runs the emulator alone.
 
 Prints one JSON line with the URL and the application configuration (and,
 with ``--demo``, a second line with the demo activation code) to stdout,
@@ -15,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Final
 
+from .context import PROTOCOL_CHOICES
 from .testing import RunningEmulator
 
 DEFAULT_PORT: Final = 8082
@@ -27,6 +30,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="state directory")
     parser.add_argument("--demo", action="store_true", help="seed a demo user and operations")
+    parser.add_argument(
+        "--protocol",
+        choices=sorted(PROTOCOL_CHOICES),
+        default="both",
+        help="PowerAuth protocol generations to speak (default: both)",
+    )
     return parser.parse_args(argv)
 
 
@@ -37,7 +46,7 @@ def _print_json(value: object) -> None:
 
 async def serve(args: argparse.Namespace) -> None:
     """Run until SIGINT or SIGTERM."""
-    running = RunningEmulator(args.data, demo=args.demo)
+    running = RunningEmulator(args.data, demo=args.demo, protocol=args.protocol)
     await running.start(args.port)
     try:
         _print_json(

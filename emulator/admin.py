@@ -20,7 +20,7 @@ from mtoken.status import DEFAULT_MAX_FAILED_ATTEMPTS, ActivationStatus
 
 from .activation import COMMIT_AUTO, COMMIT_MANUAL
 from .auth import verify_offline_signature
-from .context import Emulator, emulator_of
+from .context import PROTOCOL_CHOICES, Emulator, emulator_of
 from .crypto import new_totp_seed, totp, valid_totps
 from .errors import HTTP_FORBIDDEN, ApiError, activation_error, invalid_request, not_found
 from .faults import MAX_COUNT, MAX_LATENCY_S, MAX_SKEW_S, FaultKind
@@ -290,7 +290,10 @@ def _signing_activation(
 
 
 async def offline_qr(request: web.Request) -> web.Response:
-    """``POST /admin/operations/{id}/offline-qr {"signingKey", "activationId"?}``."""
+    """``POST /admin/operations/{id}/offline-qr {"signingKey", "activationId"?, "protocol"?}``.
+
+    ``"protocol": "4.0"`` signs with the P-384 master key (ECDSA SHA-384).
+    """
     emu, operation = _operation(request)
     body = as_object(await read_json(request, invalid_request), invalid_request)
     key_name = body.get("signingKey", SIGNING_KEY_MASTER)
@@ -298,7 +301,11 @@ async def offline_qr(request: web.Request) -> web.Response:
         raise invalid_request(f"signingKey must be one of {sorted(KEY_DIGITS)}")
     activation_id = get_str(body, "activationId", invalid_request, required=False, max_length=64)
     signing_key = emu.application.master_private_key
-    if key_name != SIGNING_KEY_MASTER:
+    if body.get("protocol") == "4.0":
+        if key_name != SIGNING_KEY_MASTER:
+            raise invalid_request("protocol 4.0 QR codes here are signed by the master key")
+        signing_key = emu.application.master_p384_key
+    elif key_name != SIGNING_KEY_MASTER:
         activation = _signing_activation(emu, operation, activation_id)
         assert activation.server_private_key is not None  # noqa: S101 - checked above
         signing_key = load_private_key(activation.server_private_key)
@@ -334,6 +341,21 @@ async def verify_offline(request: web.Request) -> web.Response:
     return json_response({"valid": match is not None})
 
 
+async def set_protocols(request: web.Request) -> web.Response:
+    """``POST /admin/protocols {"minSupportedProtocolVersion": 3|4}``, as the server setting.
+
+    4 refuses every 3.3 activation, signature and token (to test the fallback
+    and the upgrade); 3 accepts both again. Needs a server started with 4.0.
+    """
+    emu = emulator_of(request)
+    body = as_object(await read_json(request, invalid_request), invalid_request)
+    minimum = body.get("minSupportedProtocolVersion")
+    if minimum not in (3, 4) or (not emu.speaks_v4 and minimum == 4):
+        raise invalid_request("minSupportedProtocolVersion must be 3 or 4 (4 needs 4.0 on)")
+    emu.protocols = PROTOCOL_CHOICES["4.0"] if minimum == 4 else emu.protocols | {"3.3"}
+    return json_response({"protocols": sorted(emu.protocols)})
+
+
 async def arm_fault(request: web.Request) -> web.Response:
     """``POST /admin/faults {"count", "kind", "value"?}``."""
     emu = emulator_of(request)
@@ -364,3 +386,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/admin/operations/{operation_id}/offline-qr", offline_qr)
     app.router.add_post("/admin/verify-offline", verify_offline)
     app.router.add_post("/admin/faults", arm_fault)
+    app.router.add_post("/admin/protocols", set_protocols)

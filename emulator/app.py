@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from . import admin, operations, powerauth
+from . import admin, operations, powerauth, powerauth4
 from .context import EMULATOR_KEY, Emulator, emulator_of
 from .errors import (
     ERROR_GENERIC,
@@ -91,6 +91,25 @@ async def fault_injection(request: web.Request, handler: Handler) -> web.StreamR
     return response
 
 
+V3_PREFIX: Final = "/pa/v3/"
+#: Still answered with 3.3 switched off: it only tells the time.
+V3_ALWAYS: Final = "/pa/v3/status"
+
+
+@web.middleware
+async def protocol_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse the 3.3 endpoints while the server accepts only protocol 4.0."""
+    emu = emulator_of(request)
+    if request.path.startswith(V3_PREFIX) and request.path != V3_ALWAYS and not emu.speaks_v3:
+        raise ApiError(
+            HTTP_BAD_REQUEST,
+            ERROR_GENERIC,
+            "Protocol version not supported",
+            detail="protocol 3.3 is switched off (minSupportedProtocolVersion=4)",
+        )
+    return await handler(request)
+
+
 def _http_error(err: web.HTTPException) -> tuple[int, str, str]:
     if err.status == HTTP_NOT_FOUND:
         return HTTP_NOT_FOUND, ERROR_NOT_FOUND, "Not found"
@@ -122,11 +141,18 @@ async def error_envelope(request: web.Request, handler: Handler) -> web.StreamRe
 def create_app(emu: Emulator) -> web.Application:
     """The aiohttp application serving one emulator state."""
     app = web.Application(
-        middlewares=[request_log, admin.loopback_only, fault_injection, error_envelope],
+        middlewares=[
+            request_log,
+            admin.loopback_only,
+            fault_injection,
+            error_envelope,
+            protocol_gate,
+        ],
         client_max_size=MAX_BODY_SIZE,
     )
     app[EMULATOR_KEY] = emu
     powerauth.add_routes(app)
+    powerauth4.add_routes(app)
     operations.add_routes(app)
     admin.add_routes(app)
     return app

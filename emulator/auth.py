@@ -19,6 +19,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
+from mtoken import auth_code, token4
 from mtoken.encoding import b64encode
 from mtoken.signature import (
     AuthorizationHeader,
@@ -33,6 +34,7 @@ from mtoken.token import parse_token_header, verify_token_digest
 
 from .context import Emulator
 from .crypto import CounterMatch, find_signature
+from .crypto4 import PROTOCOL_VERSION_4, counter_after, find_code
 from .errors import MSG_TOKEN_FAIL, auth_failed
 from .records import Activation, TokenRecord
 
@@ -83,7 +85,10 @@ def record_failure(emu: Emulator, activation: Activation, signature_type: Signat
 def record_success(emu: Emulator, activation: Activation, match: CounterMatch) -> None:
     """Store the counter one past the match; a non-possession success resets the attempts."""
     assert activation.ctr_data is not None  # noqa: S101 - a match needs a counter
-    activation.ctr_data = counter_after_match(activation.ctr_data, match.steps)
+    if activation.protocol_version == PROTOCOL_VERSION_4:
+        activation.ctr_data = counter_after(activation.ctr_data, match.steps)
+    else:
+        activation.ctr_data = counter_after_match(activation.ctr_data, match.steps)
     activation.counter += match.steps + 1
     if not match.signature_type.is_possession_only:
         activation.failed_attempts = 0
@@ -111,12 +116,25 @@ def verify_signed_request(
     body: bytes,
     allowed: Collection[SignatureType] = ALL_SIGNATURE_TYPES,
 ) -> SignedBy:
-    """Verify ``X-PowerAuth-Authorization`` over the exact body; raise 401 when it fails."""
+    """Verify ``X-PowerAuth-Authorization`` over the exact body; raise 401 when it fails.
+
+    A ``pa_version="4.0"`` header carries a 4.0 authentication code, which only
+    a 4.0 activation can compute; a 3.x header only a 3.3 activation, and only
+    while the server accepts 3.3.
+    """
+    if header_value and _header_version(header_value) == auth_code.VERSION:
+        return _verify_auth_code(
+            emu, header_value, method=method, uri_id=uri_id, body=body, allowed=allowed
+        )
+    if not emu.speaks_v3:
+        raise auth_failed("protocol 3.3 is not supported by this server")
     header = _parse_header(header_value)
     if header.signature_type not in allowed:
         raise auth_failed(f"signature type {header.signature_type} is not allowed here")
     activation = usable_activation(emu, header.activation_id)
     signature_type = header.signature_type
+    if activation.protocol_version == PROTOCOL_VERSION_4:
+        raise auth_failed(f"activation {activation.activation_id} needs 4.0 authentication codes")
     if header.application_key != emu.application.app_key:
         record_failure(emu, activation, signature_type)
         raise auth_failed("unknown application key")
@@ -129,6 +147,47 @@ def verify_signed_request(
         raise auth_failed(f"{signature_type} signature does not verify")
     record_success(emu, activation, match)
     return SignedBy(activation, signature_type, header.version)
+
+
+def _header_version(value: str) -> str | None:
+    try:
+        version: str = auth_code.header_version(value)
+    except ValueError:
+        return None
+    return version
+
+
+def _verify_auth_code(
+    emu: Emulator,
+    header_value: str,
+    *,
+    method: str,
+    uri_id: str,
+    body: bytes,
+    allowed: Collection[SignatureType],
+) -> SignedBy:
+    """The 4.0 half of :func:`verify_signed_request`."""
+    if not emu.speaks_v4:
+        raise auth_failed("protocol 4.0 is not supported by this server")
+    try:
+        header = auth_code.parse_authorization_header(header_value)
+    except ValueError as err:
+        raise auth_failed(f"bad X-PowerAuth-Authorization header: {err}") from err
+    if header.code_type not in allowed:
+        raise auth_failed(f"authentication code type {header.code_type} is not allowed here")
+    activation = usable_activation(emu, header.activation_id)
+    if activation.protocol_version != PROTOCOL_VERSION_4:
+        raise auth_failed(f"activation {activation.activation_id} is not a 4.0 activation")
+    if header.application_key != emu.application.app_key:
+        record_failure(emu, activation, header.code_type)
+        raise auth_failed("unknown application key")
+    data = signature_base_string(method, uri_id, header.nonce, body, emu.application.app_secret)
+    match = find_code(activation, [header.code_type], [data], header.code)
+    if match is None:
+        record_failure(emu, activation, header.code_type)
+        raise auth_failed(f"{header.code_type} authentication code does not verify")
+    record_success(emu, activation, match)
+    return SignedBy(activation, header.code_type, auth_code.VERSION)
 
 
 def verify_offline_signature(
@@ -146,7 +205,10 @@ def verify_offline_signature(
     ]
     if not types:
         return None
-    match = find_signature(activation, types, candidates, code, version="3.3", offline=True)
+    if activation.protocol_version == PROTOCOL_VERSION_4:
+        match = find_code(activation, types, candidates, code, offline=True)
+    else:
+        match = find_signature(activation, types, candidates, code, version="3.3", offline=True)
     if match is None:
         record_failure(emu, activation, types[0])
         return None
@@ -166,8 +228,13 @@ def verify_token(emu: Emulator, header_value: str | None) -> TokenAuth:
     """Verify ``X-PowerAuth-Token``; raise 401 POWERAUTH_AUTH_FAIL when it fails."""
     if not header_value:
         raise auth_failed("no X-PowerAuth-Token header", MSG_TOKEN_FAIL)
+    is_v4 = token4.header_version(header_value) == token4.VERSION
+    if (is_v4 and not emu.speaks_v4) or (not is_v4 and not emu.speaks_v3):
+        raise auth_failed("token of a protocol version this server does not speak", MSG_TOKEN_FAIL)
     try:
-        header = parse_token_header(header_value)
+        header = (
+            token4.parse_token_header(header_value) if is_v4 else parse_token_header(header_value)
+        )
     except ValueError as err:
         raise auth_failed(f"bad X-PowerAuth-Token header: {err}", MSG_TOKEN_FAIL) from err
     token = emu.db.get_token(header.token_id)
@@ -177,9 +244,19 @@ def verify_token(emu: Emulator, header_value: str | None) -> TokenAuth:
     if not now - TOKEN_PAST_WINDOW_MS <= header.timestamp_ms <= now + TOKEN_FUTURE_WINDOW_MS:
         raise auth_failed("token timestamp outside the accepted window", MSG_TOKEN_FAIL)
     nonce = header.nonce_bytes
-    if not verify_token_digest(
-        token.token_secret, nonce, header.timestamp_ms, header.token_digest, version=header.version
-    ):
+    if is_v4:
+        valid = token4.verify_token_digest(
+            token.token_secret, nonce, header.timestamp_ms, header.token_digest
+        )
+    else:
+        valid = verify_token_digest(
+            token.token_secret,
+            nonce,
+            header.timestamp_ms,
+            header.token_digest,
+            version=header.version,
+        )
+    if not valid:
         raise auth_failed("token digest does not verify", MSG_TOKEN_FAIL)
     replay_key = f"token:{token.token_id}:{b64encode(nonce)}"
     expires = header.timestamp_ms + TOKEN_PAST_WINDOW_MS + TOKEN_FUTURE_WINDOW_MS
@@ -188,4 +265,6 @@ def verify_token(emu: Emulator, header_value: str | None) -> TokenAuth:
     activation = emu.db.get_activation(token.activation_id)
     if activation is None or activation.status != ActivationStatus.ACTIVE:
         raise auth_failed("token of an activation that is not active", MSG_TOKEN_FAIL)
+    if (activation.protocol_version == PROTOCOL_VERSION_4) != is_v4:
+        raise auth_failed("token header of another protocol than its activation", MSG_TOKEN_FAIL)
     return TokenAuth(token, activation)

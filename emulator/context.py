@@ -13,9 +13,11 @@ from typing import Final
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from mtoken.app_config import AppConfig, build_config_string
+from mtoken import keys4, pq
+from mtoken.app_config import KEY_ID_MLDSA65, KEY_ID_P384, AppConfig, build_config_string
 from mtoken.encoding import b64decode, b64encode
 from mtoken.keys import generate_private_key, load_private_key, private_key_bytes, public_key_bytes
+from mtoken.shared_secret import Algorithm
 
 from .clock import Clock
 from .db import Database
@@ -24,8 +26,18 @@ from .faults import Faults
 SETTING_APP_KEY: Final = "app_key"
 SETTING_APP_SECRET: Final = "app_secret"
 SETTING_MASTER_PRIVATE_KEY: Final = "master_private_key"
+SETTING_MASTER_P384_KEY: Final = "master_p384_private_key"
+SETTING_MASTER_MLDSA65_SEED: Final = "master_mldsa65_seed"
 APP_KEY_SIZE: Final = 16
 _SETTINGS: Final = (SETTING_APP_KEY, SETTING_APP_SECRET, SETTING_MASTER_PRIVATE_KEY)
+PROTOCOL_V3: Final = "3.3"
+PROTOCOL_V4: Final = "4.0"
+#: ``--protocol`` choices: which PowerAuth generations the emulator speaks.
+PROTOCOL_CHOICES: Final = {
+    "3.3": frozenset({PROTOCOL_V3}),
+    "4.0": frozenset({PROTOCOL_V4}),
+    "both": frozenset({PROTOCOL_V3, PROTOCOL_V4}),
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,25 @@ class Application:
     app_key: str
     app_secret: str
     master_private_key: ec.EllipticCurvePrivateKey
+    #: Protocol 4.0 master keys: ECDSA P-384 and, where ML-DSA is available, ML-DSA-65.
+    master_p384_key: ec.EllipticCurvePrivateKey = field(default_factory=keys4.generate_ecdsa_key)
+    master_mldsa65_seed: bytes | None = None
+
+    @property
+    def algorithms(self) -> tuple[Algorithm, ...]:
+        """The 4.0 suites this application offers (the hybrid one only with ML-DSA keys)."""
+        if self.master_mldsa65_seed is not None:
+            return (Algorithm.EC_P384, Algorithm.EC_P384_ML_L3)
+        return (Algorithm.EC_P384,)
+
+    def master_signing_keys(self) -> keys4.SigningKeys:
+        """The 4.0 master keys as signing keys."""
+        mldsa = (
+            pq.mldsa_from_seed(65, self.master_mldsa65_seed)
+            if self.master_mldsa65_seed is not None
+            else None
+        )
+        return keys4.SigningKeys(self.master_p384_key, mldsa)
 
     @property
     def app_secret_bytes(self) -> bytes:
@@ -50,8 +81,12 @@ class Application:
 
     @property
     def config(self) -> AppConfig:
-        """The configuration a client needs."""
-        return AppConfig(self.app_key, self.app_secret, self.master_public_key)
+        """The configuration a client needs: the 3.3 master key and the 4.0 ones."""
+        v4 = [(KEY_ID_P384, keys4.ecdsa_public_bytes(self.master_p384_key))]
+        public = self.master_signing_keys().public
+        if public.mldsa is not None:
+            v4.append((KEY_ID_MLDSA65, public.mldsa))
+        return AppConfig(self.app_key, self.app_secret, self.master_public_key, tuple(v4))
 
     @property
     def config_string(self) -> str:
@@ -72,7 +107,21 @@ def load_or_create_application(db: Database) -> Application:
         for name, value in zip(_SETTINGS, stored, strict=True):
             db.set_setting(name, str(value))
     app_key, app_secret, master = (str(value) for value in stored)
-    return Application(app_key, app_secret, load_private_key(b64decode(master)))
+    p384 = db.get_setting(SETTING_MASTER_P384_KEY)
+    if p384 is None:
+        p384 = b64encode(keys4.ecdsa_private_bytes(keys4.generate_ecdsa_key()))
+        db.set_setting(SETTING_MASTER_P384_KEY, p384)
+    mldsa = db.get_setting(SETTING_MASTER_MLDSA65_SEED)
+    if mldsa is None and pq.available():
+        mldsa = b64encode(pq.mldsa_seed(pq.mldsa_generate(65)))
+        db.set_setting(SETTING_MASTER_MLDSA65_SEED, mldsa)
+    return Application(
+        app_key,
+        app_secret,
+        load_private_key(b64decode(master)),
+        keys4.load_ecdsa_private(b64decode(p384)),
+        b64decode(mldsa) if mldsa is not None and pq.available() else None,
+    )
 
 
 @dataclass
@@ -83,6 +132,18 @@ class Emulator:
     application: Application
     clock: Clock = field(default_factory=Clock)
     faults: Faults = field(default_factory=Faults)
+    #: The protocol generations served; the admin API can refuse 3.3 at run time.
+    protocols: frozenset[str] = PROTOCOL_CHOICES["both"]
+
+    @property
+    def speaks_v3(self) -> bool:
+        """Whether 3.3 activations, signatures and endpoints are accepted."""
+        return PROTOCOL_V3 in self.protocols
+
+    @property
+    def speaks_v4(self) -> bool:
+        """Whether the ``/pa/v4`` endpoints and 4.0 authentication codes are served."""
+        return PROTOCOL_V4 in self.protocols
 
     @classmethod
     def open(cls, data_dir: Path) -> "Emulator":

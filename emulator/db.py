@@ -46,14 +46,20 @@ CREATE TABLE IF NOT EXISTS activations (
     knowledge_key BLOB,
     biometry_key BLOB,
     transport_key BLOB,
-    vault_key BLOB
+    vault_key BLOB,
+    protocol_version INTEGER NOT NULL DEFAULT 3,
+    algorithm TEXT,
+    utility_keys BLOB,
+    device_mldsa_key BLOB,
+    server_mldsa_seed BLOB
 );
 CREATE TABLE IF NOT EXISTS temporary_keys (
     key_id TEXT PRIMARY KEY,
     app_key TEXT NOT NULL,
     activation_id TEXT,
     private_key BLOB NOT NULL,
-    expires_ms INTEGER NOT NULL
+    expires_ms INTEGER NOT NULL,
+    version TEXT NOT NULL DEFAULT '3.3'
 );
 CREATE TABLE IF NOT EXISTS seen_values (value TEXT PRIMARY KEY, expires_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS seen_values_expiry ON seen_values (expires_ms);
@@ -100,6 +106,16 @@ CREATE TABLE IF NOT EXISTS push_devices (
 """
 
 
+#: Columns added after the first release, created in data directories that predate them.
+_ADDED_COLUMNS: Final = (
+    ("activations", "protocol_version", "INTEGER NOT NULL DEFAULT 3"),
+    ("activations", "algorithm", "TEXT"),
+    ("activations", "utility_keys", "BLOB"),
+    ("activations", "device_mldsa_key", "BLOB"),
+    ("activations", "server_mldsa_seed", "BLOB"),
+    ("temporary_keys", "version", "TEXT NOT NULL DEFAULT '3.3'"),
+)
+
 _JSON_COLUMNS: Final = frozenset({"allowed_factors", "texts", "ui"})
 _ACTIVATION_COLUMNS: Final = tuple(f.name for f in fields(Activation))
 _OPERATION_COLUMNS: Final = tuple(f.name for f in fields(Operation))
@@ -145,7 +161,14 @@ class Database:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        self._add_missing_columns()
         self._conn.commit()
+
+    def _add_missing_columns(self) -> None:
+        for table, column, declaration in _ADDED_COLUMNS:
+            present = {row["name"] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     @classmethod
     def open(cls, data_dir: Path) -> "Database":
@@ -219,9 +242,17 @@ class Database:
         """Store a temporary key, forgetting the expired ones."""
         self._conn.execute("DELETE FROM temporary_keys WHERE expires_ms < ?", (now_ms,))
         self._write(
-            "INSERT INTO temporary_keys (key_id, app_key, activation_id, private_key, expires_ms) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (key.key_id, key.app_key, key.activation_id, key.private_key, key.expires_ms),
+            "INSERT INTO temporary_keys "
+            "(key_id, app_key, activation_id, private_key, expires_ms, version) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                key.key_id,
+                key.app_key,
+                key.activation_id,
+                key.private_key,
+                key.expires_ms,
+                key.version,
+            ),
         )
 
     def get_temporary_key(self, key_id: str) -> TemporaryKeyRecord | None:

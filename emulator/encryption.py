@@ -71,7 +71,7 @@ def _temporary_private_key(
     if not isinstance(key_id, str) or not key_id:
         raise temporary_key_error("the request names no temporary key")
     record = emu.db.get_temporary_key(key_id)
-    if record is None or record.expires_ms < emu.now_ms():
+    if record is None or record.expires_ms < emu.now_ms() or record.version != "3.3":
         raise temporary_key_error(f"temporary key {key_id} is unknown or expired")
     if record.app_key != emu.application.app_key or record.activation_id != activation_id:
         raise temporary_key_error(f"temporary key {key_id} belongs to another scope")

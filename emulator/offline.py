@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from mtoken.encoding import b64encode
 from mtoken.keys import ecdsa_sign_der
+from mtoken.keys4 import ecdsa_sign_der as ecdsa_sign_p384
 from mtoken.signature import URI_ID_OFFLINE_DEFAULT, SignatureType, offline_signature_data
 
 from .operation_json import FACTOR_POSSESSION_BIOMETRY
@@ -70,7 +71,9 @@ def build_offline_qr(
         lines.append(totp)
     lines.append(nonce_b64)
     signed_text = "\n".join(lines) + "\n" + KEY_DIGITS[key_name]
-    signature: str = b64encode(ecdsa_sign_der(signing_key, signed_text.encode("utf-8")))
+    # A 4.0 master key is P-384 and signs with SHA-384 (protocol 4.0 notes, section 16).
+    sign = ecdsa_sign_p384 if isinstance(signing_key.curve, ec.SECP384R1) else ecdsa_sign_der
+    signature: str = b64encode(sign(signing_key, signed_text.encode("utf-8")))
     return signed_text + signature
 
 

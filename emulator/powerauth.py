@@ -65,9 +65,10 @@ async def signed_data(request: web.Request) -> bytes:
     return await read_body(request, invalid_request)
 
 
-async def _signed(
+async def signed_request(
     request: web.Request, uri_id: str, allowed: frozenset[SignatureType]
 ) -> tuple[Emulator, bytes, SignedBy]:
+    """Read the body and verify the request's signature or 4.0 authentication code."""
     emu = emulator_of(request)
     body = await signed_data(request)
     signed = verify_signed_request(
@@ -83,7 +84,7 @@ async def _signed(
 
 async def token_create(request: web.Request) -> web.Response:
     """Create a token: the signature covers the encrypted body (encrypt-then-sign)."""
-    emu, body, signed = await _signed(request, URI_ID_TOKEN_CREATE, POSSESSION_TYPES)
+    emu, body, signed = await signed_request(request, URI_ID_TOKEN_CREATE, POSSESSION_TYPES)
     opened = open_request(
         emu,
         parse_json(body, encryption_error),
@@ -106,7 +107,7 @@ async def token_create(request: web.Request) -> web.Response:
 
 async def token_remove(request: web.Request) -> web.Response:
     """Remove one of the caller's tokens."""
-    emu, body, signed = await _signed(request, URI_ID_TOKEN_REMOVE, ALL_SIGNATURE_TYPES)
+    emu, body, signed = await signed_request(request, URI_ID_TOKEN_REMOVE, ALL_SIGNATURE_TYPES)
     token_id = require_str(
         request_object(parse_json(body, invalid_request), invalid_request),
         "tokenId",
@@ -119,7 +120,7 @@ async def token_remove(request: web.Request) -> web.Response:
 
 async def activation_remove(request: web.Request) -> web.Response:
     """Remove the caller's activation (2FA signature)."""
-    emu, body, signed = await _signed(request, URI_ID_ACTIVATION_REMOVE, TWO_FACTOR_TYPES)
+    emu, body, signed = await signed_request(request, URI_ID_ACTIVATION_REMOVE, TWO_FACTOR_TYPES)
     if body.strip():
         parse_json(body, invalid_request)
     activation = signed.activation
@@ -135,7 +136,9 @@ async def signature_validate(request: web.Request) -> web.Response:
 
     A body, when there is one, must be JSON; a GET is signed over its query.
     """
-    _emu, body, _signed_by = await _signed(request, URI_ID_SIGNATURE_VALIDATE, ALL_SIGNATURE_TYPES)
+    _emu, body, _signed_by = await signed_request(
+        request, URI_ID_SIGNATURE_VALIDATE, ALL_SIGNATURE_TYPES
+    )
     if request.method != METHOD_GET and body.strip():
         parse_json(body, invalid_request)
     return json_response(ok_body())
@@ -143,7 +146,7 @@ async def signature_validate(request: web.Request) -> web.Response:
 
 async def vault_unlock(request: web.Request) -> web.Response:
     """Hand out the vault key encrypted under the transport key (2FA, encrypted)."""
-    emu, body, signed = await _signed(request, URI_ID_VAULT_UNLOCK, VAULT_SIGNATURE_TYPES)
+    emu, body, signed = await signed_request(request, URI_ID_VAULT_UNLOCK, VAULT_SIGNATURE_TYPES)
     opened = open_request(
         emu,
         parse_json(body, encryption_error),

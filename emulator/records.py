@@ -30,6 +30,14 @@ class Activation:
     biometry_key: bytes | None = None
     transport_key: bytes | None = None
     vault_key: bytes | None = None
+    #: 3 for a 3.3 activation, 4 once activated or upgraded with protocol 4.0.
+    protocol_version: int = 3
+    #: The 4.0 suite (``EC_P384``, ...); the keys above then hold 4.0 values.
+    algorithm: str | None = None
+    #: 4.0 utility keys, concatenated in ``UTILITY_KEY_ORDER`` (emulator.crypto4).
+    utility_keys: bytes | None = None
+    device_mldsa_key: bytes | None = None
+    server_mldsa_seed: bytes | None = None
 
 
 @dataclass
@@ -59,13 +67,17 @@ class Operation:
 
 @dataclass(frozen=True)
 class TemporaryKeyRecord:
-    """A temporary ECIES key pair the server handed out (protocol 3.3)."""
+    """A temporary key the server handed out.
+
+    Protocol 3.3: the ECIES private key; protocol 4.0: the temporary shared secret.
+    """
 
     key_id: str
     app_key: str
     activation_id: str | None
     private_key: bytes
     expires_ms: int
+    version: str = "3.3"
 
 
 @dataclass(frozen=True)

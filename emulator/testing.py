@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 
 from .app import Server, start_server
-from .context import Emulator
+from .context import PROTOCOL_CHOICES, Emulator
 from .demo import Demo
 
 # The operation data of create_payment: amount, account, date and note.
@@ -126,12 +126,18 @@ class AdminClient:
         return str(result["totp"])
 
     async def offline_qr(
-        self, operation_id: str, signing_key: str = "master", activation_id: str | None = None
+        self,
+        operation_id: str,
+        signing_key: str = "master",
+        activation_id: str | None = None,
+        protocol: str | None = None,
     ) -> str:
-        """A signed offline QR text for an operation."""
+        """A signed offline QR text for an operation (``protocol="4.0"``: P-384 master key)."""
         body: dict[str, Any] = {"signingKey": signing_key}
         if activation_id is not None:
             body["activationId"] = activation_id
+        if protocol is not None:
+            body["protocol"] = protocol
         result = await self._request("POST", f"/admin/operations/{operation_id}/offline-qr", body)
         return str(result["qr"])
 
@@ -149,6 +155,10 @@ class AdminClient:
         result = await self._request("POST", "/admin/verify-offline", body)
         return bool(result["valid"])
 
+    async def set_min_protocol(self, version: int) -> None:
+        """Accept only 4.0 (``4``) or both generations again (``3``)."""
+        await self._request("POST", "/admin/protocols", {"minSupportedProtocolVersion": version})
+
     async def fault(self, kind: str, count: int = 1, value: float | None = None) -> None:
         """Arm a fault for the next ``count`` non-admin requests."""
         body: dict[str, Any] = {"kind": kind, "count": count}
@@ -160,9 +170,10 @@ class AdminClient:
 class RunningEmulator:
     """A started emulator: its URL, configuration and admin client."""
 
-    def __init__(self, data_dir: Path, *, demo: bool = False) -> None:
+    def __init__(self, data_dir: Path, *, demo: bool = False, protocol: str = "both") -> None:
         self.data_dir = data_dir
         self.demo_enabled = demo
+        self.protocols = PROTOCOL_CHOICES[protocol]
         self._server: Server | None = None
         self._demo: Demo | None = None
         self.admin = AdminClient("")
@@ -199,6 +210,7 @@ class RunningEmulator:
     async def start(self, port: int = 0) -> None:
         """Open the data directory and serve it."""
         emu = Emulator.open(self.data_dir)
+        emu.protocols = self.protocols
         try:
             self._server = await start_server(emu, port)
         except OSError:
@@ -230,10 +242,10 @@ class RunningEmulator:
 
 @asynccontextmanager
 async def run_emulator(
-    data_dir: Path, *, demo: bool = False, port: int = 0
+    data_dir: Path, *, demo: bool = False, port: int = 0, protocol: str = "both"
 ) -> AsyncIterator[RunningEmulator]:
     """Run an emulator on 127.0.0.1 for the duration of the block."""
-    running = RunningEmulator(data_dir, demo=demo)
+    running = RunningEmulator(data_dir, demo=demo, protocol=protocol)
     await running.start(port)
     try:
         yield running

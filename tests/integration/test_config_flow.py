@@ -43,6 +43,7 @@ from custom_components.mobile_token.const import (
     DOMAIN,
 )
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
+from custom_components.mobile_token.mtoken.app_config import parse_config_string
 from custom_components.mobile_token.mtoken.errors import InvalidStateError
 from custom_components.mobile_token.mtoken.factors import Authentication
 from emulator.testing import run_emulator
@@ -137,7 +138,14 @@ async def test_separate_values_and_signed_code_with_biometry(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry = result["result"]
     assert entry.unique_id == entry.data[CONF_ACTIVATION_ID]
-    assert entry.data[CONF_APP_CONFIG] == emulator.app_config
+    # Separate values carry the 3.3 master key only, not the server's 4.0 keys.
+    stored_config = parse_config_string(entry.data[CONF_APP_CONFIG])
+    assert (stored_config.app_key, stored_config.app_secret) == (
+        emulator.app_key,
+        emulator.app_secret,
+    )
+    assert stored_config.master_public_key_b64 == emulator.master_public_key
+    assert not stored_config.speaks_v4
     assert entry.data[CONF_ALLOW_BIOMETRY] is True
     stored = hass_storage[f"{STORE_PREFIX}{entry.unique_id}"]["data"]
     assert stored["biometryKey"] is not None

@@ -8,6 +8,7 @@ the counter and the server-time offset stay in one place.
 from datetime import datetime
 from typing import Any, Final
 
+from .app_config import KEY_ID_P384
 from .dates import format_datetime_z, parse_datetime
 from .errors import BadResponseError, InvalidInputError, InvalidQrCodeError, InvalidStateError
 from .factors import Authentication, Factor
@@ -20,8 +21,10 @@ from .model import (
     parse_operation,
     parse_operation_list,
 )
+from .offline4 import verify_master_signature
 from .qr import URI_ID_OFFLINE_AUTHORIZE, QrOperation, offline_signature_body
-from .session import PowerAuthSession
+from .session4 import PROTOCOL_VERSION as PROTOCOL_V4
+from .session4 import AnySession
 
 PATH_LIST: Final = "/api/auth/token/app/operation/list"
 PATH_DETAIL: Final = "/api/auth/token/app/operation/detail"
@@ -45,7 +48,7 @@ REJECT_REASONS: Final = ("UNKNOWN", "INCORRECT_DATA", "UNEXPECTED_OPERATION")
 class MobileTokenClient:
     """Operations of one activation, as the Mobile Token SDK offers them."""
 
-    def __init__(self, session: PowerAuthSession) -> None:
+    def __init__(self, session: AnySession) -> None:
         self.session = session
         self._list_parser = OperationListParser()
 
@@ -125,6 +128,13 @@ class MobileTokenClient:
 
     def verify_offline_qr(self, qr: QrOperation) -> None:
         """Refuse a QR operation whose ECDSA signature is not the bank's."""
+        if self.session.protocol_version == PROTOCOL_V4:
+            master = self.session.config.master_key(KEY_ID_P384)
+            if qr.signing_key != "master" or master is None:
+                raise InvalidQrCodeError("The QR code is not signed for protocol 4.0")
+            if not verify_master_signature(master, qr.signed_data, qr.signature):
+                raise InvalidQrCodeError("The QR code is not signed by the bank: do not approve it")
+            return
         if qr.signing_key == "master":
             signer = self.session.config.master_public_key
         else:

@@ -117,3 +117,14 @@ def mldsa_verify(level: int, public_spki: bytes, data: bytes, signature: bytes) 
     except Exception:
         return False
     return True
+
+
+def mldsa_from_seed(level: int, seed: bytes) -> Any:
+    """An ML-DSA private key from its 32-byte seed."""
+    return getattr(_require(_MLDSA_MODULE), f"MLDSA{level}PrivateKey").from_seed_bytes(seed)
+
+
+def mldsa_seed(private_key: Any) -> bytes:
+    """The 32-byte seed an ML-DSA key is stored as."""
+    seed: bytes = private_key.private_bytes_raw()
+    return seed

@@ -128,6 +128,9 @@ async def _to_thread(func: Callable[[], _T]) -> _T:
 class PowerAuthSession:
     """Activation state, counter, temporary keys and token of one mobile token."""
 
+    #: The protocol of the activation (``session4.PowerAuth4Session`` speaks 4.0).
+    protocol_version: Final = PROTOCOL_VERSION
+
     def __init__(
         self,
         client_session: aiohttp.ClientSession,

@@ -12,6 +12,7 @@ from typing import Final
 from . import token as token_v3
 from .encoding import b64encode
 from .kmac import kmac256
+from .signature import parse_header_fields, require_field
 
 VERSION: Final = "4.0"
 TOKEN_NONCE_SIZE: Final = 16
@@ -56,3 +57,28 @@ def build_token_header(*, token_id: str, token_digest: str, nonce: str, timestam
 
 
 HEADER: Final = token_v3.TOKEN_HEADER
+
+
+def parse_token_header(value: str) -> token_v3.TokenHeader:
+    """Parse a 4.0 ``X-PowerAuth-Token``; the fields are checked as in 3.x."""
+    fields = parse_header_fields(value)
+    if require_field(fields, "version") != VERSION:
+        raise ValueError("not a 4.0 token header")
+    # The 3.x parser validates every other field the same way; let it do so.
+    as_v3 = value.replace(f'version="{VERSION}"', 'version="3.3"')
+    parsed = token_v3.parse_token_header(as_v3)
+    return token_v3.TokenHeader(
+        version=VERSION,
+        token_id=parsed.token_id,
+        token_digest=parsed.token_digest,
+        nonce=parsed.nonce,
+        timestamp_ms=parsed.timestamp_ms,
+    )
+
+
+def header_version(value: str) -> str | None:
+    """The ``version`` field of a token header, to tell 3.x from 4.0."""
+    try:
+        return parse_header_fields(value).get("version")
+    except ValueError:
+        return None

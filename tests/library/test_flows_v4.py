@@ -1,0 +1,193 @@
+"""Protocol 4.0 flows of the library against the emulator over HTTP on 127.0.0.1."""
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from emulator.testing import run_emulator
+from mtoken import pq
+from mtoken.app_config import parse_config_string
+from mtoken.errors import (
+    ActivationBlockedError,
+    AuthenticationError,
+    InvalidQrCodeError,
+    ServerError,
+)
+from mtoken.factors import Authentication
+from mtoken.operations import MobileTokenClient
+from mtoken.qr import parse_qr_operation
+from mtoken.session4 import PowerAuth4Session, ProtocolNotOfferedError, server_offers_v4
+from mtoken.state4 import ActivationState4
+
+from .conftest import PIN, USER_ID, payment
+
+
+class Device4:
+    """A 4.0 mobile token under test and every state it persisted."""
+
+    def __init__(
+        self, http: aiohttp.ClientSession, emu: Any, state: ActivationState4 | None = None
+    ):
+        self.http, self.emu, self.saved = http, emu, []
+
+        async def persist(data: dict[str, Any]) -> None:
+            self.saved.append(data)
+
+        self.session = PowerAuth4Session(
+            http, emu.url, parse_config_string(emu.app_config), state=state, persist=persist
+        )
+        self.client = MobileTokenClient(self.session)
+
+    def reopen(self) -> "Device4":
+        return Device4(self.http, self.emu, ActivationState4.from_dict(self.saved[-1]))
+
+
+async def _activate(http: aiohttp.ClientSession, emu: Any) -> Device4:
+    created = await emu.admin.create_activation_code(USER_ID)
+    device = Device4(http, emu)
+    result = await device.session.create_activation(
+        created["activationCode"], PIN, name="Test", allow_biometry=True
+    )
+    assert result.status.status == "active"
+    return device
+
+
+@pytest.fixture
+async def device4(emu: Any, http: aiohttp.ClientSession) -> Device4:
+    """An ACTIVE 4.0 activation of USER_ID with PIN and the biometry factor."""
+    return await _activate(http, emu)
+
+
+async def test_activation_picks_the_best_suite_and_shows_a_fingerprint(device4: Device4) -> None:
+    expected = "EC_P384_ML_L3" if pq.available() else "EC_P384"
+    assert device4.session.state.algorithm == expected
+    assert device4.session.protocol_version == "4.0"
+    assert len(device4.session.fingerprint) == 8
+    stored = device4.saved[-1]
+    assert stored["protocol"] == "4.0"
+    assert PIN not in str(stored)
+    activations = await device4.emu.admin.activations()
+    assert activations[0]["activationId"] == device4.session.state.activation_id
+
+
+async def test_list_approve_with_every_factor_and_reject(device4: Device4) -> None:
+    two_factor = await payment(device4.emu)
+    by_biometry = await payment(device4.emu)
+    one_factor = await payment(device4.emu, name="login", allowedFactors=["possession"])
+    rejected = await payment(device4.emu)
+    ops = {op.id: op for op in await device4.client.list_operations()}
+    assert set(ops) == {two_factor["id"], by_biometry["id"], one_factor["id"], rejected["id"]}
+    await device4.client.authorize(ops[two_factor["id"]], Authentication.with_pin(PIN))
+    await device4.client.authorize(ops[by_biometry["id"]], Authentication.biometry())
+    await device4.client.authorize(ops[one_factor["id"]], Authentication.possession())
+    await device4.client.reject(rejected["id"], "UNEXPECTED_OPERATION")
+    admin = device4.emu.admin
+    assert (await admin.get_operation(two_factor["id"]))["signatureType"] == "possession_knowledge"
+    assert (await admin.get_operation(by_biometry["id"]))["signatureType"] == "possession_biometry"
+    assert (await admin.get_operation(one_factor["id"]))["status"] == "APPROVED"
+    assert (await admin.get_operation(rejected["id"]))["status"] == "REJECTED"
+    assert await device4.client.list_operations() == []
+
+
+async def test_claim_and_history(device4: Device4) -> None:
+    created = await device4.emu.admin.create_payment(None)
+    claimed = await device4.client.claim_operation(created["id"])
+    assert claimed.id == created["id"]
+    await device4.client.authorize(claimed, Authentication.with_pin(PIN))
+    history = await device4.client.history(Authentication.with_pin(PIN))
+    assert [op.id for op in history] == [created["id"]]
+
+
+async def test_wrong_pin_counts_down_then_blocks(device4: Device4) -> None:
+    for remaining in (4, 3, 2, 1):
+        operation = await device4.client.get_operation((await payment(device4.emu))["id"])
+        with pytest.raises(AuthenticationError) as caught:
+            await device4.client.authorize(operation, Authentication.with_pin("9999"))
+        assert caught.value.remaining_attempts == remaining
+    last = await device4.client.get_operation((await payment(device4.emu))["id"])
+    with pytest.raises(ActivationBlockedError):
+        await device4.client.authorize(last, Authentication.with_pin("9999"))
+    assert (await device4.session.fetch_status()).status == "blocked"
+
+
+async def test_offline_qr_signed_with_the_p384_master_key(device4: Device4) -> None:
+    created = await payment(device4.emu)
+    activation_id = device4.session.state.activation_id
+    text = await device4.emu.admin.offline_qr(created["id"], protocol="4.0")
+    code = await device4.client.sign_offline_qr(
+        parse_qr_operation(text), Authentication.with_pin(PIN)
+    )
+    assert await device4.emu.admin.verify_offline(activation_id, created["id"], code)
+    legacy = await device4.emu.admin.offline_qr(created["id"])
+    with pytest.raises(InvalidQrCodeError):
+        await device4.client.sign_offline_qr(
+            parse_qr_operation(legacy), Authentication.with_pin(PIN)
+        )
+
+
+async def test_counter_survives_a_restart_and_resynchronises(device4: Device4) -> None:
+    operation = await payment(device4.emu)
+    await device4.session.validate_signature(Authentication.possession())
+    again = device4.reopen()
+    ops = await again.client.list_operations()
+    await again.client.authorize(ops[0], Authentication.with_pin(PIN))
+    assert (await device4.emu.admin.get_operation(operation["id"]))["status"] == "APPROVED"
+    behind = Device4(device4.http, device4.emu, ActivationState4.from_dict(device4.saved[1]))
+    assert (await behind.session.fetch_status()).status == "active"
+    assert behind.saved[-1]["ctr_data"] == again.saved[-1]["ctr_data"]
+
+
+async def test_token_removal_and_activation_removal(device4: Device4) -> None:
+    await device4.client.list_operations()
+    assert device4.session.state.has_token
+    await device4.session.remove_token()
+    assert not device4.session.state.has_token
+    await device4.client.list_operations()
+    activation_id = device4.session.state.activation_id
+    await device4.session.remove_activation(Authentication.with_pin(PIN))
+    statuses = {a["activationId"]: a["status"] for a in await device4.emu.admin.activations()}
+    assert statuses[activation_id] == "REMOVED"
+
+
+async def test_3_3_activation_is_refused_when_the_server_accepts_only_4_0(
+    emu: Any, http: aiohttp.ClientSession
+) -> None:
+    from .conftest import make_device
+
+    v3 = make_device(http, emu)
+    created = await emu.admin.create_activation_code(USER_ID)
+    await v3.session.create_activation(created["activationCode"], PIN, name="Old")
+    assert await v3.client.list_operations() == []
+    await emu.admin.set_min_protocol(4)
+    with pytest.raises(ServerError, match="Protocol version not supported"):
+        await v3.client.list_operations()
+    assert await server_offers_v4(http, emu.url, parse_config_string(emu.app_config))
+    device = await _activate(http, emu)
+    await payment(emu)
+    assert len(await device.client.list_operations()) == 1
+
+
+async def test_4_0_only_server_activates(socket_enabled: None, tmp_path: Path) -> None:
+    async with (
+        run_emulator(tmp_path / "emulator", protocol="4.0") as emu,
+        aiohttp.ClientSession() as http,
+    ):
+        device = await _activate(http, emu)
+        created = await payment(emu)
+        ops = await device.client.list_operations()
+        await device.client.authorize(ops[0], Authentication.with_pin(PIN))
+        assert (await emu.admin.get_operation(created["id"]))["status"] == "APPROVED"
+
+
+async def test_3_3_only_server_offers_no_4_0(socket_enabled: None, tmp_path: Path) -> None:
+    async with (
+        run_emulator(tmp_path / "emulator", protocol="3.3") as emu,
+        aiohttp.ClientSession() as http,
+    ):
+        config = parse_config_string(emu.app_config)
+        assert not await server_offers_v4(http, emu.url, config)
+        session = PowerAuth4Session(http, emu.url, config)
+        with pytest.raises(ProtocolNotOfferedError):
+            await session.choose_algorithm()
