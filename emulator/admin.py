@@ -289,10 +289,19 @@ def _signing_activation(
     return activation
 
 
+def _user_speaks_v4(emu: Emulator, operation: Operation) -> bool:
+    """Whether the operation's user holds an active 4.0 activation (the bank signs for it)."""
+    return any(
+        a.protocol_version == 4 and a.status == ActivationStatus.ACTIVE and is_owner(operation, a)
+        for a in emu.db.activations()
+    )
+
+
 async def offline_qr(request: web.Request) -> web.Response:
     """``POST /admin/operations/{id}/offline-qr {"signingKey", "activationId"?, "protocol"?}``.
 
-    ``"protocol": "4.0"`` signs with the P-384 master key (ECDSA SHA-384).
+    ``"protocol": "4.0"`` signs with the P-384 master key (ECDSA SHA-384), as does a
+    master-key code for a user whose activation speaks 4.0; ``"3.3"`` forces P-256.
     """
     emu, operation = _operation(request)
     body = as_object(await read_json(request, invalid_request), invalid_request)
@@ -301,7 +310,9 @@ async def offline_qr(request: web.Request) -> web.Response:
         raise invalid_request(f"signingKey must be one of {sorted(KEY_DIGITS)}")
     activation_id = get_str(body, "activationId", invalid_request, required=False, max_length=64)
     signing_key = emu.application.master_private_key
-    if body.get("protocol") == "4.0":
+    if body.get("protocol") == "4.0" or (
+        body.get("protocol") is None and _user_speaks_v4(emu, operation)
+    ):
         if key_name != SIGNING_KEY_MASTER:
             raise invalid_request("protocol 4.0 QR codes here are signed by the master key")
         signing_key = emu.application.master_p384_key

@@ -6,7 +6,7 @@ restarted emulator keeps serving the activations it made.
 """
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
@@ -150,6 +150,15 @@ class Emulator:
         """Open the state in ``data_dir`` (created on first start)."""
         db = Database.open(data_dir)
         return cls(db=db, application=load_or_create_application(db))
+
+    @property
+    def config_string(self) -> str:
+        """The configuration string; a server without 4.0 lists only its P-256 key, as 1.x does."""
+        if self.speaks_v4:
+            return self.application.config_string
+        config = replace(self.application.config, master_keys_v4=())
+        text: str = build_config_string(config)
+        return text
 
     def now_ms(self) -> int:
         """Server time in milliseconds."""

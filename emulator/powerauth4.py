@@ -109,12 +109,13 @@ def _keystore_scope(
     if not isinstance(activation_id, str):
         raise temporary_key_error("activationId is not a string")
     activation = emu.db.get_activation(activation_id)
+    # Blocked and removed activations still read their status, which needs this key.
     if (
         activation is None
         or activation.protocol_version != UPGRADE_VERSION
-        or activation.status not in (ActivationStatus.ACTIVE, ActivationStatus.PENDING_COMMIT)
+        or activation.status == ActivationStatus.CREATED
     ):
-        raise temporary_key_error(f"activation {activation_id} is not an active 4.0 activation")
+        raise temporary_key_error(f"activation {activation_id} is not a 4.0 activation")
     return (
         utility_key(activation, "mac_get_act_temp_key"),
         _activation_signing_keys(activation),

@@ -189,8 +189,8 @@ class RunningEmulator:
 
     @property
     def app_config(self) -> str:
-        """The SDK configuration string."""
-        return self.emulator.application.config_string
+        """The SDK configuration string (with the 4.0 master keys only while 4.0 is served)."""
+        return self.emulator.config_string
 
     @property
     def app_key(self) -> str:

@@ -31,8 +31,7 @@ from .frontend import async_setup_frontend
 from .mtoken.app_config import parse_config_string
 from .mtoken.errors import InvalidStateError
 from .mtoken.operations import MobileTokenClient
-from .mtoken.session import PowerAuthSession
-from .mtoken.state import ActivationState
+from .mtoken.sessions import open_session
 from .services import async_setup_services
 from .store import ActivationStore
 from .websocket_api import async_setup_websocket_api
@@ -53,24 +52,24 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) -> bool:
     """Load the activation from its private store and start polling."""
     store = ActivationStore(hass, entry.data[CONF_ACTIVATION_ID])
+    verify_ssl: bool = entry.data[CONF_VERIFY_SSL]
     try:
-        state = ActivationState.from_dict(await store.async_load())
+        # The stored state names its protocol (3.3 or 4.0); the session follows it.
+        session = open_session(
+            async_get_clientsession(hass, verify_ssl=verify_ssl),
+            entry.data[CONF_URL],
+            parse_config_string(entry.data[CONF_APP_CONFIG]),
+            await store.async_load(),
+            persist=store.async_save,
+            language=language(hass, entry.options),
+            verify_ssl=verify_ssl,
+            timeout=REQUEST_TIMEOUT,
+            run_blocking=hass.async_add_executor_job,
+        )
     except InvalidStateError as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="activation_missing"
         ) from err
-    verify_ssl: bool = entry.data[CONF_VERIFY_SSL]
-    session = PowerAuthSession(
-        async_get_clientsession(hass, verify_ssl=verify_ssl),
-        entry.data[CONF_URL],
-        parse_config_string(entry.data[CONF_APP_CONFIG]),
-        state=state,
-        persist=store.async_save,
-        language=language(hass, entry.options),
-        verify_ssl=verify_ssl,
-        timeout=REQUEST_TIMEOUT,
-        run_blocking=hass.async_add_executor_job,
-    )
     async_update_tls_issue(hass, entry, verify_ssl=verify_ssl)
     coordinator = MobileTokenCoordinator(hass, entry, session, MobileTokenClient(session))
     await coordinator.async_config_entry_first_refresh()

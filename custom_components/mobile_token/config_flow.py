@@ -85,8 +85,8 @@ from .mtoken.errors import (
     ServerError,
 )
 from .mtoken.factors import check_pin
-from .mtoken.session import ActivationResult, PowerAuthSession
-from .mtoken.state import ActivationState
+from .mtoken.session import ActivationResult
+from .mtoken.sessions import AnySession, open_session, session_for_activation
 from .store import ActivationStore
 
 _TEXT = TextSelector()
@@ -172,34 +172,19 @@ def app_config_from_input(user_input: Mapping[str, Any]) -> AppConfig:
     )
 
 
-def new_session(
-    hass: HomeAssistant,
-    url: str,
-    config: AppConfig,
-    verify_ssl: bool,
-    persist: Any = None,
-    state: ActivationState | None = None,
-) -> PowerAuthSession:
-    """Create a session to check the server and activate, or to read a status."""
-    return PowerAuthSession(
-        async_get_clientsession(hass, verify_ssl=verify_ssl),
-        url,
-        config,
-        state=state,
-        persist=persist,
-        language=hass.config.language,
-        verify_ssl=verify_ssl,
-        timeout=REQUEST_TIMEOUT,
-        run_blocking=hass.async_add_executor_job,
-    )
-
-
 async def async_check_server(
     hass: HomeAssistant, url: str, config: AppConfig, verify_ssl: bool
 ) -> str | None:
     """Ask the server for its time; return a form error key, or None when it answers."""
     try:
-        await new_session(hass, url, config, verify_ssl).server_time()
+        session = await session_for_activation(
+            async_get_clientsession(hass, verify_ssl=verify_ssl),
+            url,
+            config,
+            verify_ssl=verify_ssl,
+            timeout=REQUEST_TIMEOUT,
+        )
+        await session.server_time()
     except NetworkError:
         return "cannot_connect"
     except (BadResponseError, ServerError):
@@ -218,16 +203,24 @@ async def async_check_activation(
     The status is only read here (nothing is signed, nothing persisted): the
     loaded entry keeps the counter.
     """
+    config = parse_config_string(entry.data[CONF_APP_CONFIG])
     try:
-        state = ActivationState.from_dict(
-            await ActivationStore(hass, entry.data[CONF_ACTIVATION_ID]).async_load()
+        # The stored state names its protocol (3.3 or 4.0); no persist callback.
+        session = open_session(
+            async_get_clientsession(hass, verify_ssl=verify_ssl),
+            url,
+            config,
+            await ActivationStore(hass, entry.data[CONF_ACTIVATION_ID]).async_load(),
+            language=hass.config.language,
+            verify_ssl=verify_ssl,
+            timeout=REQUEST_TIMEOUT,
+            run_blocking=hass.async_add_executor_job,
         )
     except InvalidStateError:
         # No keys to ask with: the entry asks for a new activation anyway.
         return None
-    config = parse_config_string(entry.data[CONF_APP_CONFIG])
     try:
-        status = await new_session(hass, url, config, verify_ssl, state=state).fetch_status()
+        status = await session.fetch_status()
     except CounterDesyncError:
         # Only an active activation has a counter to compare: the server knows it.
         return None
@@ -257,7 +250,7 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
     # Set by the activation step before the commit step or the entry can need them.
-    _session: PowerAuthSession
+    _session: AnySession
     _result: ActivationResult
     _state: dict[str, Any]
 
@@ -364,14 +357,18 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
             return "invalid_activation_code"
         self._name = user_input[CONF_NAME].strip() or DEFAULT_ACTIVATION_NAME
         self._allow_biometry = user_input[CONF_ALLOW_BIOMETRY]
-        self._session = new_session(
-            self.hass,
-            self._url,
-            parse_config_string(self._config_string),
-            self._verify_ssl,
-            self._async_remember_state,
-        )
         try:
+            # 4.0 when the server offers it and the configuration has its keys, else 3.3.
+            self._session = await session_for_activation(
+                async_get_clientsession(self.hass, verify_ssl=self._verify_ssl),
+                self._url,
+                parse_config_string(self._config_string),
+                persist=self._async_remember_state,
+                language=self.hass.config.language,
+                verify_ssl=self._verify_ssl,
+                timeout=REQUEST_TIMEOUT,
+                run_blocking=self.hass.async_add_executor_job,
+            )
             self._result = await self._session.create_activation(
                 code, user_input[CONF_PIN], name=self._name, allow_biometry=self._allow_biometry
             )
@@ -409,7 +406,10 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="commit",
             data_schema=vol.Schema({}),
             errors=errors,
-            description_placeholders={"fingerprint": self._result.fingerprint},
+            description_placeholders={
+                "fingerprint": self._result.fingerprint,
+                "protocol": self._session.protocol_version,
+            },
         )
 
     async def _async_finish(self) -> ConfigFlowResult:
@@ -444,7 +444,10 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
                 **data,
             },
             description="activated",
-            description_placeholders={"fingerprint": self._result.fingerprint},
+            description_placeholders={
+                "fingerprint": self._result.fingerprint,
+                "protocol": self._session.protocol_version,
+            },
         )
 
     async def async_step_reconfigure(

@@ -52,7 +52,8 @@ from .mtoken.errors import (
 )
 from .mtoken.model import Operation
 from .mtoken.operations import MobileTokenClient
-from .mtoken.session import ActivationStatusInfo, PowerAuthSession
+from .mtoken.session import ActivationStatusInfo
+from .mtoken.sessions import AnySession
 
 type MobileTokenConfigEntry = ConfigEntry[MobileTokenData]
 
@@ -96,7 +97,7 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         self,
         hass: HomeAssistant,
         entry: MobileTokenConfigEntry,
-        session: PowerAuthSession,
+        session: AnySession,
         client: MobileTokenClient,
     ) -> None:
         """Keep the session and client of the entry."""

@@ -65,8 +65,12 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 @pytest.fixture
 async def emulator(hass: HomeAssistant, socket_enabled: None, tmp_path: Path) -> AsyncIterator[Any]:
-    """The server emulator, in this event loop, on 127.0.0.1 (sockets elsewhere stay blocked)."""
-    async with run_emulator(tmp_path / "emulator") as emu:
+    """The server emulator, in this event loop, on 127.0.0.1 (sockets elsewhere stay blocked).
+
+    It speaks 3.3 only, so these tests keep their 3.3 activations; the 4.0 flows
+    run against a server that speaks both in ``test_protocol4.py``.
+    """
+    async with run_emulator(tmp_path / "emulator", protocol="3.3") as emu:
         yield emu
 
 

@@ -18,7 +18,8 @@ from mtoken.errors import (
 from mtoken.factors import Authentication
 from mtoken.operations import MobileTokenClient
 from mtoken.qr import parse_qr_operation
-from mtoken.session4 import PowerAuth4Session, ProtocolNotOfferedError, server_offers_v4
+from mtoken.session4 import PowerAuth4Session, ProtocolNotOfferedError
+from mtoken.sessions import server_offers_v4
 from mtoken.state4 import ActivationState4
 
 from .conftest import PIN, USER_ID, payment
@@ -120,7 +121,7 @@ async def test_offline_qr_signed_with_the_p384_master_key(device4: Device4) -> N
         parse_qr_operation(text), Authentication.with_pin(PIN)
     )
     assert await device4.emu.admin.verify_offline(activation_id, created["id"], code)
-    legacy = await device4.emu.admin.offline_qr(created["id"])
+    legacy = await device4.emu.admin.offline_qr(created["id"], protocol="3.3")
     with pytest.raises(InvalidQrCodeError):
         await device4.client.sign_offline_qr(
             parse_qr_operation(legacy), Authentication.with_pin(PIN)
@@ -136,7 +137,7 @@ async def test_counter_survives_a_restart_and_resynchronises(device4: Device4) -
     assert (await device4.emu.admin.get_operation(operation["id"]))["status"] == "APPROVED"
     behind = Device4(device4.http, device4.emu, ActivationState4.from_dict(device4.saved[1]))
     assert (await behind.session.fetch_status()).status == "active"
-    assert behind.saved[-1]["ctr_data"] == again.saved[-1]["ctr_data"]
+    assert behind.saved[-1]["ctrData"] == again.saved[-1]["ctrData"]
 
 
 async def test_token_removal_and_activation_removal(device4: Device4) -> None:

@@ -24,7 +24,7 @@ from .model import (
 from .offline4 import verify_master_signature
 from .qr import URI_ID_OFFLINE_AUTHORIZE, QrOperation, offline_signature_body
 from .session4 import PROTOCOL_VERSION as PROTOCOL_V4
-from .session4 import AnySession
+from .sessions import AnySession
 
 PATH_LIST: Final = "/api/auth/token/app/operation/list"
 PATH_DETAIL: Final = "/api/auth/token/app/operation/detail"

@@ -20,7 +20,7 @@ from typing import Any, Final
 import aiohttp
 
 from . import auth_code, counter4, e2ee4, keys4, keystore4, shared_secret, status4, token4
-from .activation_code import parse_activation_code
+from .activation_code import parse_activation_code, verify_activation_code_signature
 from .app_config import KEY_ID_MLDSA65, KEY_ID_MLDSA87, KEY_ID_P384, AppConfig
 from .encoding import b64decode, b64encode
 from .errors import (
@@ -29,6 +29,7 @@ from .errors import (
     AuthenticationError,
     BadResponseError,
     CounterDesyncError,
+    InvalidActivationCodeSignatureError,
     InvalidPinError,
     InvalidStateError,
     MobileTokenError,
@@ -44,7 +45,6 @@ from .session import (
     ActivationResult,
     ActivationStatusInfo,
     Persist,
-    PowerAuthSession,
     RunBlocking,
     _to_thread,
 )
@@ -70,6 +70,7 @@ URI_ID_AUTH_VALIDATE: Final = "/pa/auth/validate"
 ENCRYPTION_HEADER: Final = "X-PowerAuth-Encryption"
 TEMPORARY_KEY_MARGIN_MS: Final = 10_000
 NONCE_SIZE: Final = 16
+HTTP_NOT_FOUND: Final = 404
 _MLDSA_KEY_IDS: Final = {65: KEY_ID_MLDSA65, 87: KEY_ID_MLDSA87}
 _STATUS_NAMES: Final = {
     status4.StatusCode.CREATED: "created",
@@ -229,6 +230,9 @@ class PowerAuth4Session:
             _time, offered = await self.server_status()
         except ServerError as err:
             # A server without /pa/v4 (PowerAuth 1.x) answers 404: it speaks 3.3 only.
+            # Anything else is a failure of a server that may well speak 4.0.
+            if err.http_status != HTTP_NOT_FOUND:
+                raise
             raise ProtocolNotOfferedError("The server does not speak protocol 4.0") from err
         usable = [
             name
@@ -340,6 +344,13 @@ class PowerAuth4Session:
         """Activate with an activation code over 4.0 (notes section 9)."""
         check_pin(pin)
         activation_code = parse_activation_code(code)
+        if activation_code.signature is not None and not self._code_signed_by_bank(
+            activation_code.code, activation_code.signature
+        ):
+            raise InvalidActivationCodeSignatureError(
+                "The activation code's signature does not match the bank's key: "
+                "check the code and the application configuration"
+            )
         suite = algorithm or await self.choose_algorithm()
         scope = self._application_scope(suite)
         device = await self.run_blocking(lambda: keys4.SigningKeys.generate(suite))
@@ -373,6 +384,20 @@ class PowerAuth4Session:
         _LOGGER.debug("Activation created with protocol 4.0 (%s)", suite)
         status = await self.fetch_status()
         return ActivationResult(state.activation_id, self.fingerprint, status)
+
+    def _code_signed_by_bank(self, code: str, signature: bytes) -> bool:
+        """A signed code's signature: by the P-256 master key where the server has one, else P-384.
+
+        4.0 leaves the signature optional (post-quantum signatures do not fit a
+        QR code) and does not say which key makes it; a server that speaks both
+        protocols signs codes as in 3.3 (see ``docs/protocol-4.md``).
+        """
+        if self.config.speaks_v3:
+            return verify_activation_code_signature(self.config.master_public_key, code, signature)
+        master = self.config.master_key(KEY_ID_P384)
+        return master is not None and keys4.ecdsa_verify_der(
+            master, code.encode("ascii"), signature
+        )
 
     @staticmethod
     def _new_state(
@@ -600,21 +625,3 @@ class PowerAuth4Session:
             PATH_TOKEN_REMOVE, URI_ID_TOKEN_REMOVE, body, Authentication.possession()
         )
         await self._save(self.state.with_token(None, None))
-
-
-#: Either protocol's session: both offer the same calls.
-type AnySession = PowerAuthSession | PowerAuth4Session
-
-
-async def server_offers_v4(
-    client_session: aiohttp.ClientSession, base_url: str, config: AppConfig, **options: Any
-) -> bool:
-    """Whether the server and this installation can activate with 4.0 (``auto`` mode)."""
-    if not config.speaks_v4:
-        return False
-    probe = PowerAuth4Session(client_session, base_url, config, **options)
-    try:
-        await probe.choose_algorithm()
-    except (ProtocolNotOfferedError, ServerError, BadResponseError):
-        return False
-    return True

@@ -25,6 +25,12 @@ _IV_SIZE: Final = 16
 _KEY_SIZE: Final = 32
 
 
+def _camel(name: str) -> str:
+    """Stored names follow the 3.3 state's (``activationId``, ``ctrData``, ...)."""
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
+
 def _ctr(key: bytes, iv: bytes, data: bytes) -> bytes:
     cipher = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
     return cipher.update(data) + cipher.finalize()
@@ -92,7 +98,7 @@ class ActivationState4:
         data: dict[str, Any] = {"version": STATE_VERSION, "protocol": STATE_PROTOCOL}
         for item in fields(self):
             value = getattr(self, item.name)
-            data[item.name] = b64encode(value) if isinstance(value, bytes) else value
+            data[_camel(item.name)] = b64encode(value) if isinstance(value, bytes) else value
         return data
 
     @classmethod
@@ -107,7 +113,7 @@ class ActivationState4:
         values: dict[str, Any] = {}
         try:
             for item in fields(cls):
-                raw = data.get(item.name)
+                raw = data.get(_camel(item.name))
                 if "bytes" in str(item.type):
                     values[item.name] = None if raw is None else b64decode(raw)
                 else:
