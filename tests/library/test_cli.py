@@ -304,3 +304,20 @@ async def test_unreachable_server_names_the_url(emu: Any, tmp_path: Path) -> Non
     )  # fmt: skip
     assert_one_line_error(result, "Cannot reach the server at http://127.0.0.1:9")
     assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize(("choice", "expected"), [("auto", "4.0"), ("3.3", "3.3"), ("4.0", "4.0")])
+async def test_activate_picks_the_protocol_and_status_prints_it(
+    emu: Any, tmp_path: Path, choice: str, expected: str
+) -> None:
+    created = await emu.admin.create_activation_code(USER_ID)
+    state = str(tmp_path / f"{choice}.json")
+    activated = await mtoken(
+        "--state", state, "activate", "--server", emu.url, "--config", emu.app_config,
+        "--code", created["activationCode"], "--pin", PIN, "--protocol", choice,
+    )  # fmt: skip
+    assert activated.code == 0, activated.stderr
+    assert activated.json["protocol"] == expected
+    status = await mtoken("--state", state, "status")
+    assert status.json["protocol"] == expected
+    assert status.json["status"] == "active"

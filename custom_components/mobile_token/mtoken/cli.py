@@ -38,8 +38,13 @@ from .model import ProximityCheck, ProximityCheckType
 from .operations import MobileTokenClient
 from .pac import parse_pac_deeplink, parse_pac_qr
 from .qr import parse_qr_operation, qr_operation_to_dict
-from .session import PowerAuthSession
-from .state import ActivationState
+from .sessions import (
+    PROTOCOL_CHOICES,
+    AnySession,
+    load_state,
+    open_session,
+    session_for_activation,
+)
 
 STATE_FILE_VERSION = 1
 EXIT_FAILURE = 1
@@ -170,13 +175,12 @@ async def with_client(
     state_file = StateFile.load(args.state)
     if state_file.activation is None:
         raise InvalidStateError("The state file holds no activation: run 'activate' first")
-    state = ActivationState.from_dict(state_file.activation)
     async with aiohttp.ClientSession() as http:
-        session = PowerAuthSession(
+        session = open_session(
             http,
             state_file.server,
             state_file.config,
-            state=state,
+            state_file.activation,
             persist=state_file.persist,
             language=state_file.language,
         )
@@ -189,7 +193,7 @@ async def with_client(
             raise InvalidStateError(f"{err} — {hint}") from err
 
 
-async def status_hint(session: PowerAuthSession) -> str | None:
+async def status_hint(session: AnySession) -> str | None:
     """Why the server may have refused: the activation is not active."""
     try:
         status = session.last_status or await session.fetch_status()
@@ -210,7 +214,9 @@ async def cmd_activate(args: argparse.Namespace) -> Any:
     state_file = StateFile(args.state, args.server, parse_config_string(args.config), None)
     pin = read_pin(args)
     async with aiohttp.ClientSession() as http:
-        session = PowerAuthSession(http, args.server, state_file.config, persist=state_file.persist)
+        session = await session_for_activation(
+            http, args.server, state_file.config, args.protocol, persist=state_file.persist
+        )
         await session.server_time()
         result = await session.create_activation(
             args.code, pin, name=args.name, allow_biometry=args.biometry
@@ -219,6 +225,7 @@ async def cmd_activate(args: argparse.Namespace) -> Any:
         "activationId": result.activation_id,
         "fingerprint": result.fingerprint,
         "status": result.status.status,
+        "protocol": session.protocol_version,
     }
 
 
@@ -230,6 +237,7 @@ async def cmd_status(args: argparse.Namespace) -> Any:
         return {
             "activationId": client.session.state.activation_id,
             "fingerprint": client.session.fingerprint,
+            "protocol": client.session.protocol_version,
             "status": info.status,
             "failedAttempts": info.failed_attempts,
             "maxFailedAttempts": info.max_failed_attempts,
@@ -316,7 +324,7 @@ async def cmd_remove(args: argparse.Namespace) -> Any:
         state_file = StateFile.load(args.state)
         if state_file.activation is None:
             raise InvalidStateError("The state file holds no activation")
-        activation_id = ActivationState.from_dict(state_file.activation).activation_id
+        activation_id = load_state(state_file.activation).activation_id
         state_file.activation = None
         state_file.save()
         return {"activationId": activation_id, "status": "forgotten"}
@@ -363,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
     activate.add_argument("--pin")
     activate.add_argument("--name", default="mtoken", help="activation name shown by the bank")
     activate.add_argument("--biometry", action="store_true", help="allow approval without PIN")
+    activate.add_argument(
+        "--protocol",
+        choices=PROTOCOL_CHOICES,
+        default="auto",
+        help="PowerAuth protocol: 4.0 when the server offers it (auto, the default), or forced",
+    )
     activate.set_defaults(handler=cmd_activate, needs_state=True)
 
     commands.add_parser("status", help="activation status and PIN attempts").set_defaults(

@@ -22,6 +22,13 @@ type ProtocolChoice = Literal["3.3", "4.0", "auto"]
 PROTOCOL_CHOICES: Final = ("3.3", "4.0", "auto")
 
 
+def load_state(stored: Any) -> ActivationState | ActivationState4:
+    """A stored activation of either protocol; InvalidStateError when unusable."""
+    if is_v4_state(stored):
+        return ActivationState4.from_dict(stored)
+    return ActivationState.from_dict(stored)
+
+
 def open_session(
     client_session: aiohttp.ClientSession,
     base_url: str,
@@ -30,10 +37,9 @@ def open_session(
     **options: Any,
 ) -> AnySession:
     """The session of a stored activation; InvalidStateError when the state is unusable."""
-    if is_v4_state(stored):
-        state4 = ActivationState4.from_dict(stored)
-        return PowerAuth4Session(client_session, base_url, config, state=state4, **options)
-    state = ActivationState.from_dict(stored)
+    state = load_state(stored)
+    if isinstance(state, ActivationState4):
+        return PowerAuth4Session(client_session, base_url, config, state=state, **options)
     return PowerAuthSession(client_session, base_url, config, state=state, **options)
 
 
