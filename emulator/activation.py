@@ -179,7 +179,9 @@ async def activation_status(request: web.Request) -> web.Response:
         activation = None
     answer: dict[str, Any] = {
         "activationId": activation_id,
-        "encryptedStatusBlob": b64encode(encrypted_status(activation, challenge, nonce)),
+        "encryptedStatusBlob": b64encode(
+            encrypted_status(activation, challenge, nonce, 4 if emu.speaks_v4 else 3)
+        ),
     }
     if nonce is not None:
         answer["nonce"] = b64encode(nonce)

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from . import admin, operations, powerauth, powerauth4
+from . import admin, operations, powerauth, powerauth4, upgrade
 from .context import EMULATOR_KEY, Emulator, emulator_of
 from .errors import (
     ERROR_GENERIC,
@@ -153,6 +153,7 @@ def create_app(emu: Emulator) -> web.Application:
     app[EMULATOR_KEY] = emu
     powerauth.add_routes(app)
     powerauth4.add_routes(app)
+    upgrade.add_routes(app)
     operations.add_routes(app)
     admin.add_routes(app)
     return app

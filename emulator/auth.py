@@ -115,6 +115,7 @@ def verify_signed_request(
     uri_id: str,
     body: bytes,
     allowed: Collection[SignatureType] = ALL_SIGNATURE_TYPES,
+    upgrade: bool = False,
 ) -> SignedBy:
     """Verify ``X-PowerAuth-Authorization`` over the exact body; raise 401 when it fails.
 
@@ -126,7 +127,8 @@ def verify_signed_request(
         return _verify_auth_code(
             emu, header_value, method=method, uri_id=uri_id, body=body, allowed=allowed
         )
-    if not emu.speaks_v3:
+    # Upgrade start is the one request a 3.3 code may still make on a 4.0-only server.
+    if not emu.speaks_v3 and not upgrade:
         raise auth_failed("protocol 3.3 is not supported by this server")
     header = _parse_header(header_value)
     if header.signature_type not in allowed:

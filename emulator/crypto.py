@@ -114,14 +114,16 @@ def new_ctr_data() -> bytes:
     return secrets.token_bytes(CTR_DATA_SIZE)
 
 
-def status_blob_of(activation: Activation) -> StatusBlob:
-    """The status blob fields for an activation that finished the key exchange."""
+def status_blob_of(
+    activation: Activation, upgrade_version: int = PROTOCOL_GENERATION
+) -> StatusBlob:
+    """The status blob fields; ``upgrade_version`` 4 offers the upgrade to protocol 4.0."""
     if activation.transport_key is None or activation.ctr_data is None:
         raise ValueError("the activation has no keys yet")
     return StatusBlob(
         status=activation.status,
         current_version=PROTOCOL_GENERATION,
-        upgrade_version=PROTOCOL_GENERATION,
+        upgrade_version=upgrade_version,
         ctr_byte=activation.counter % _BYTE,
         failed_attempts=min(activation.failed_attempts, _BYTE - 1),
         max_failed_attempts=min(activation.max_failed_attempts, _BYTE - 1),
@@ -131,13 +133,16 @@ def status_blob_of(activation: Activation) -> StatusBlob:
 
 
 def encrypted_status(
-    activation: Activation | None, challenge: bytes | None, nonce: bytes | None
+    activation: Activation | None,
+    challenge: bytes | None,
+    nonce: bytes | None,
+    upgrade_version: int = PROTOCOL_GENERATION,
 ) -> bytes:
     """The encrypted blob; 32 random bytes for an activation the server cannot describe."""
     if activation is None or activation.transport_key is None:
         return secrets.token_bytes(STATUS_BLOB_SIZE)
     encrypted: bytes = encrypt_status_blob(
-        activation.transport_key, challenge, nonce, status_blob_of(activation)
+        activation.transport_key, challenge, nonce, status_blob_of(activation, upgrade_version)
     )
     return encrypted
 

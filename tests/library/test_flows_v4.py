@@ -21,6 +21,7 @@ from mtoken.qr import parse_qr_operation
 from mtoken.session4 import PowerAuth4Session, ProtocolNotOfferedError
 from mtoken.sessions import server_offers_v4
 from mtoken.state4 import ActivationState4
+from mtoken.upgrade import finish_upgrade, start_upgrade, upgrade_offered
 
 from .conftest import PIN, USER_ID, payment
 
@@ -192,3 +193,80 @@ async def test_3_3_only_server_offers_no_4_0(socket_enabled: None, tmp_path: Pat
         session = PowerAuth4Session(http, emu.url, config)
         with pytest.raises(ProtocolNotOfferedError):
             await session.choose_algorithm()
+
+
+async def _v3_device(http: aiohttp.ClientSession, emu: Any) -> Any:
+    from .conftest import make_device
+
+    device = make_device(http, emu)
+    created = await emu.admin.create_activation_code(USER_ID)
+    await device.session.create_activation(
+        created["activationCode"], PIN, name="Old", allow_biometry=True
+    )
+    return device
+
+
+async def test_3_3_activation_upgrades_to_4_0_and_keeps_working(
+    emu: Any, http: aiohttp.ClientSession
+) -> None:
+    v3 = await _v3_device(http, emu)
+    assert upgrade_offered(v3.session)
+    v4 = Device4(http, emu)
+    await start_upgrade(v3.session, v4.session, PIN)
+    assert v4.saved[-1]["pendingUpgradeV3"]["activationId"] == v3.session.state.activation_id
+    # Until confirmed the server still speaks 3.3 with this activation.
+    assert await v3.client.list_operations() == []
+    assert await finish_upgrade(v4.session) is None
+    assert v4.saved[-1]["pendingUpgradeV3"] is None
+    created = await payment(emu)
+    ops = await v4.client.list_operations()
+    await v4.client.authorize(ops[0], Authentication.with_pin(PIN))
+    assert (await emu.admin.get_operation(created["id"]))["status"] == "APPROVED"
+    assert (await v4.session.fetch_status()).status == "active"
+    assert len(await emu.admin.activations()) == 1
+
+
+async def test_upgrade_interrupted_after_the_confirmation_resumes(
+    emu: Any, http: aiohttp.ClientSession
+) -> None:
+    v3 = await _v3_device(http, emu)
+    v4 = Device4(http, emu)
+    await start_upgrade(v3.session, v4.session, PIN)
+    started = v4.saved[-1]
+    assert await finish_upgrade(v4.session) is None
+    # The confirmation's answer was lost: the last state stored before it left
+    # still says "pending", with the counter already past the value it used.
+    in_flight = v4.saved[-2]
+    assert in_flight["pendingUpgradeV3"] is not None
+    assert in_flight["ctrData"] != started["ctrData"]
+    restarted = Device4(http, emu, ActivationState4.from_dict(in_flight))
+    assert await finish_upgrade(restarted.session) is None
+    assert restarted.saved[-1]["pendingUpgradeV3"] is None
+    assert (await restarted.session.fetch_status()).status == "active"
+
+
+async def test_upgrade_the_server_forgot_rolls_back_to_3_3(
+    emu: Any, http: aiohttp.ClientSession
+) -> None:
+    v3 = await _v3_device(http, emu)
+    v4 = Device4(http, emu)
+    await start_upgrade(v3.session, v4.session, PIN)
+    emu.emulator.db.set_setting(f"upgrade:{v3.session.state.activation_id}", "")
+    rollback = await finish_upgrade(v4.session)
+    assert rollback is not None
+    back = v3.reopen(rollback)
+    await payment(emu)
+    ops = await back.client.list_operations()
+    await back.client.authorize(ops[0], Authentication.with_pin(PIN))
+
+
+async def test_a_4_0_only_server_still_lets_3_3_upgrade(
+    emu: Any, http: aiohttp.ClientSession
+) -> None:
+    v3 = await _v3_device(http, emu)
+    await emu.admin.set_min_protocol(4)
+    v4 = Device4(http, emu)
+    await start_upgrade(v3.session, v4.session, PIN)
+    assert await finish_upgrade(v4.session) is None
+    await payment(emu)
+    assert len(await v4.client.list_operations()) == 1

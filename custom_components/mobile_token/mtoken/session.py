@@ -105,6 +105,8 @@ class ActivationStatusInfo:
     status: str
     failed_attempts: int
     max_failed_attempts: int
+    #: The highest protocol generation the server offers this activation (4: upgrade to 4.0).
+    upgrade_version: int = 3
 
     @property
     def remaining_attempts(self) -> int:
@@ -252,7 +254,10 @@ class PowerAuthSession:
         if status is None:
             raise BadResponseError("The server's activation status is of an unknown kind")
         info = ActivationStatusInfo(
-            _STATUS_NAMES[status], blob.failed_attempts, blob.max_failed_attempts
+            _STATUS_NAMES[status],
+            blob.failed_attempts,
+            blob.max_failed_attempts,
+            upgrade_version=blob.upgrade_version,
         )
         self.last_status = info
         if status is ActivationStatus.ACTIVE:

@@ -196,7 +196,8 @@ class PowerAuth4Session:
         async with self._token_lock, self._signing_lock:
             self._closed = True
 
-    async def _save(self, state: ActivationState4 | None) -> None:
+    async def save(self, state: ActivationState4 | None) -> None:
+        """Adopt and persist a new state (refused once the session was closed)."""
         if self._closed:
             raise InvalidStateError("This session was closed: the activation is used elsewhere")
         self._state = state
@@ -250,7 +251,8 @@ class PowerAuth4Session:
 
     # -- temporary keys and E2EE ---------------------------------------------
 
-    def _application_scope(self, algorithm: shared_secret.Algorithm) -> _Scope:
+    def application_scope(self, algorithm: shared_secret.Algorithm) -> _Scope:
+        """Application-scope temporary keys of ``algorithm``, checked with the master keys."""
         signer = master_keys(self.config, algorithm)
         if signer is None:
             raise ProtocolNotOfferedError("The configuration lacks the 4.0 master keys")
@@ -302,7 +304,8 @@ class PowerAuth4Session:
         self._temporary_keys[scope.activation_id] = key
         return key
 
-    async def _encryptor(self, sh1: str, scope: _Scope) -> e2ee4.ClientEncryptor:
+    async def encryptor(self, sh1: str, scope: _Scope) -> e2ee4.ClientEncryptor:
+        """An encryptor for one request and its answer, under the scope's temporary key."""
         key = await self._temporary_key(scope)
         if scope.sh2_key is None:
             sh2 = e2ee4.shared_info2_application(self.config.app_secret_bytes)
@@ -313,7 +316,8 @@ class PowerAuth4Session:
         )
         return e2ee4.ClientEncryptor(context)
 
-    def _open(self, encryptor: e2ee4.ClientEncryptor, payload: Any) -> dict[str, Any]:
+    def open_answer(self, encryptor: e2ee4.ClientEncryptor, payload: Any) -> dict[str, Any]:
+        """The decrypted JSON object of an encrypted answer; BadResponseError when forged."""
         if not isinstance(payload, dict):
             raise BadResponseError("The server's encrypted answer is not a JSON object")
         try:
@@ -324,11 +328,11 @@ class PowerAuth4Session:
     async def _encrypted_post(self, path: str, sh1: str, plaintext: bytes) -> dict[str, Any]:
         """An activation-scope encrypted request without authentication (status)."""
         scope = self._activation_scope()
-        encryptor = await self._encryptor(sh1, scope)
+        encryptor = await self.encryptor(sh1, scope)
         body = json_bytes(encryptor.encrypt_request(plaintext, self.clock.now_ms()))
         headers = {ENCRYPTION_HEADER: encryption_header(self.config.app_key, scope.activation_id)}
         response = await self.transport.post(path, body, headers)
-        return self._open(encryptor, response.body)
+        return self.open_answer(encryptor, response.body)
 
     # -- activation --------------------------------------------------------------
 
@@ -352,7 +356,7 @@ class PowerAuth4Session:
                 "check the code and the application configuration"
             )
         suite = algorithm or await self.choose_algorithm()
-        scope = self._application_scope(suite)
+        scope = self.application_scope(suite)
         device = await self.run_blocking(lambda: keys4.SigningKeys.generate(suite))
         exchange = await self.run_blocking(lambda: shared_secret.ClientContext(suite))
         layer2 = {
@@ -362,8 +366,8 @@ class PowerAuth4Session:
             "platform": PLATFORM,
             "deviceInfo": DEVICE_INFO,
         }
-        inner = await self._encryptor(e2ee4.SH1_ACTIVATION_LAYER2, scope)
-        outer = await self._encryptor(e2ee4.SH1_APPLICATION_GENERIC, scope)
+        inner = await self.encryptor(e2ee4.SH1_ACTIVATION_LAYER2, scope)
+        outer = await self.encryptor(e2ee4.SH1_APPLICATION_GENERIC, scope)
         layer1 = {
             "type": "CODE",
             "identityAttributes": {"code": activation_code.code},
@@ -376,11 +380,13 @@ class PowerAuth4Session:
             json_bytes(outer.encrypt_request(json_bytes(layer1), self.clock.now_ms())),
             headers,
         )
-        answer = self._open(inner, self._open(outer, response.body).get("activationData"))
-        state = await self.run_blocking(
-            lambda: self._new_state(suite, device, exchange, answer, pin, allow_biometry)
+        answer = self.open_answer(
+            inner, self.open_answer(outer, response.body).get("activationData")
         )
-        await self._save(state)
+        state = await self.run_blocking(
+            lambda: self.new_state(suite, device, exchange, answer, pin, allow_biometry)
+        )
+        await self.save(state)
         _LOGGER.debug("Activation created with protocol 4.0 (%s)", suite)
         status = await self.fetch_status()
         return ActivationResult(state.activation_id, self.fingerprint, status)
@@ -400,7 +406,7 @@ class PowerAuth4Session:
         )
 
     @staticmethod
-    def _new_state(
+    def new_state(
         suite: shared_secret.Algorithm,
         device: keys4.SigningKeys,
         exchange: shared_secret.ClientContext,
@@ -408,6 +414,7 @@ class PowerAuth4Session:
         pin: str,
         allow_biometry: bool,
     ) -> ActivationState4:
+        """The state of a 4.0 activation from the server's answer (activation or upgrade)."""
         try:
             server = keys4.PublicKeys.from_json(answer.get("serverPublicKeys"), suite)
             response = shared_secret.SharedSecretResponse.from_json(
@@ -460,7 +467,7 @@ class PowerAuth4Session:
         )
         if outcome.result is counter4.SyncResult.ADOPTED:
             _LOGGER.debug("Counter was behind the server; adopted the server's")
-            await self._save(state.with_counter(outcome.ctr_data, outcome.ctr_byte))
+            await self.save(state.with_counter(outcome.ctr_data, outcome.ctr_byte))
         elif outcome.result is counter4.SyncResult.CALCULATE_SOON:
             await self.validate_signature(Authentication.possession())
         elif outcome.result is counter4.SyncResult.INVALID:
@@ -525,7 +532,7 @@ class PowerAuth4Session:
 
     async def _advance_counter(self) -> None:
         state = self.state
-        await self._save(
+        await self.save(
             state.with_counter(
                 counter4.next_counter(state.ctr_data), counter4.next_ctr_byte(state.ctr_byte)
             )
@@ -600,9 +607,9 @@ class PowerAuth4Session:
     async def _create_token(self) -> None:
         """Encrypt-then-authenticate: the code covers the encrypted JSON body."""
         scope = self._activation_scope()
-        encryptor = await self._encryptor(e2ee4.SH1_TOKEN_CREATE, scope)
+        encryptor = await self.encryptor(e2ee4.SH1_TOKEN_CREATE, scope)
         body = json_bytes(encryptor.encrypt_request(b"{}", self.clock.now_ms()))
-        answer = self._open(
+        answer = self.open_answer(
             encryptor,
             await self.signed_post(
                 PATH_TOKEN_CREATE, URI_ID_TOKEN_CREATE, body, Authentication.possession()
@@ -613,7 +620,7 @@ class PowerAuth4Session:
             token_secret = b64decode(require_str(answer, "tokenSecret"))
         except ValueError as err:
             raise BadResponseError("The server's token is malformed") from err
-        await self._save(self.state.with_token(token_id, token_secret))
+        await self.save(self.state.with_token(token_id, token_secret))
 
     async def remove_token(self) -> None:
         """Remove the cached token on the server and forget it."""
@@ -624,4 +631,4 @@ class PowerAuth4Session:
         await self.signed_post(
             PATH_TOKEN_REMOVE, URI_ID_TOKEN_REMOVE, body, Authentication.possession()
         )
-        await self._save(self.state.with_token(None, None))
+        await self.save(self.state.with_token(None, None))

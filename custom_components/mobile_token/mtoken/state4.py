@@ -72,6 +72,8 @@ class ActivationState4:
     biometry_key: bytes | None = None
     token_id: str | None = None
     token_secret: bytes | None = None
+    #: While an upgrade from 3.3 awaits its confirmation: the 3.3 state to fall back to.
+    pending_upgrade_v3: dict[str, Any] | None = None
 
     protocol_version = STATE_PROTOCOL
 
@@ -141,6 +143,7 @@ def new_activation_state4(
     ctr_data: bytes,
     pin: str,
     allow_biometry: bool,
+    pending_upgrade_v3: dict[str, Any] | None = None,
 ) -> ActivationState4:
     """The state of a fresh 4.0 activation, its knowledge key wrapped under the PIN."""
     salt = secrets.token_bytes(SALT_SIZE)
@@ -161,4 +164,5 @@ def new_activation_state4(
         e2ee_sh2_key=keys.e2ee_shared_info2,
         ctr_data=ctr_data,
         biometry_key=keys.biometry if allow_biometry else None,
+        pending_upgrade_v3=pending_upgrade_v3,
     )
