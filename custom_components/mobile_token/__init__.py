@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.const import (
     CONF_URL,
     CONF_VERIFY_SSL,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -29,9 +31,11 @@ from .const import (
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator, MobileTokenData, language
 from .frontend import async_setup_frontend
 from .mtoken.app_config import parse_config_string
-from .mtoken.errors import InvalidStateError
+from .mtoken.errors import InvalidStateError, MobileTokenError
 from .mtoken.operations import MobileTokenClient
-from .mtoken.sessions import open_session
+from .mtoken.sessions import AnySession, open_session
+from .protocol_upgrade import async_resume_upgrade
+from .protocol_upgrade import issue_id as upgrade_issue_id
 from .services import async_setup_services
 from .store import ActivationStore
 from .websocket_api import async_setup_websocket_api
@@ -54,21 +58,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) 
     store = ActivationStore(hass, entry.data[CONF_ACTIVATION_ID])
     verify_ssl: bool = entry.data[CONF_VERIFY_SSL]
     try:
-        # The stored state names its protocol (3.3 or 4.0); the session follows it.
-        session = open_session(
-            async_get_clientsession(hass, verify_ssl=verify_ssl),
-            entry.data[CONF_URL],
-            parse_config_string(entry.data[CONF_APP_CONFIG]),
-            await store.async_load(),
-            persist=store.async_save,
-            language=language(hass, entry.options),
-            verify_ssl=verify_ssl,
-            timeout=REQUEST_TIMEOUT,
-            run_blocking=hass.async_add_executor_job,
-        )
+        session = _open_session(hass, entry, store, await store.async_load())
+        # A restart during an upgrade to 4.0: finish it, or go back to the 3.3 state.
+        if (rollback := await async_resume_upgrade(store, session)) is not None:
+            session = _open_session(hass, entry, store, rollback)
     except InvalidStateError as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="activation_missing"
+        ) from err
+    except MobileTokenError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="update_failed",
+            translation_placeholders={"error": str(err)},
         ) from err
     async_update_tls_issue(hass, entry, verify_ssl=verify_ssl)
     coordinator = MobileTokenCoordinator(hass, entry, session, MobileTokenClient(session))
@@ -78,6 +80,24 @@ async def async_setup_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) 
     entry.runtime_data = MobileTokenData(coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _open_session(
+    hass: HomeAssistant, entry: MobileTokenConfigEntry, store: ActivationStore, stored: Any
+) -> AnySession:
+    """The session the stored activation needs: its state names its protocol (3.3 or 4.0)."""
+    verify_ssl: bool = entry.data[CONF_VERIFY_SSL]
+    return open_session(
+        async_get_clientsession(hass, verify_ssl=verify_ssl),
+        entry.data[CONF_URL],
+        parse_config_string(entry.data[CONF_APP_CONFIG]),
+        stored,
+        persist=store.async_save,
+        language=language(hass, entry.options),
+        verify_ssl=verify_ssl,
+        timeout=REQUEST_TIMEOUT,
+        run_blocking=hass.async_add_executor_job,
+    )
 
 
 @callback
@@ -116,6 +136,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry)
         ISSUE_ACTIVATION_REMOVED,
     ):
         ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
+    ir.async_delete_issue(hass, DOMAIN, upgrade_issue_id(entry.entry_id))
     ir.async_create_issue(
         hass,
         DOMAIN,

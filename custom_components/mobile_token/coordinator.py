@@ -54,6 +54,7 @@ from .mtoken.model import Operation
 from .mtoken.operations import MobileTokenClient
 from .mtoken.session import ActivationStatusInfo
 from .mtoken.sessions import AnySession
+from .protocol_upgrade import async_update_upgrade_issue
 
 type MobileTokenConfigEntry = ConfigEntry[MobileTokenData]
 
@@ -260,6 +261,7 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
         if status.status == STATUS_ACTIVE:
             # The bank may unblock the activation: its issue no longer applies.
             self._async_delete_issues()
+            async_update_upgrade_issue(self.hass, self.config_entry, self.session)
         if status.status in (STATUS_BLOCKED, STATUS_REMOVED):
             self._async_create_issue(status.status)
             raise ConfigEntryAuthFailed(

@@ -8,13 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_PIN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.setup import async_setup_component
 
-from custom_components.mobile_token.const import CONF_ALLOW_BIOMETRY, DOMAIN
+from custom_components.mobile_token.const import CONF_ALLOW_BIOMETRY, CONF_APP_CONFIG, DOMAIN
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
+from custom_components.mobile_token.mtoken.session4 import PowerAuth4Session
+from custom_components.mobile_token.mtoken.upgrade import start_upgrade
+from emulator.context import PROTOCOL_CHOICES
 from emulator.testing import run_emulator
 
 from .conftest import (
@@ -25,7 +33,7 @@ from .conftest import (
     server_input,
 )
 
-WRONG_PIN = "0000"
+WRONG_PIN = "864297531"  # long enough never to turn up inside an id
 
 
 async def _emulator(tmp_path: Path, protocol: str) -> AsyncIterator[Any]:
@@ -130,3 +138,97 @@ async def test_4_0_activation_survives_a_reload(hass: HomeAssistant, emulator4: 
     await call(hass, "refresh", {})
     await call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
     assert await status_of(emulator4, operation["id"]) == "APPROVED"
+
+
+@pytest.fixture
+async def emulator3(
+    hass: HomeAssistant, socket_enabled: None, tmp_path: Path
+) -> AsyncIterator[Any]:
+    """A server that speaks 3.3 until the test switches 4.0 on (a bank updating its server)."""
+    async for emu in _emulator(tmp_path, "3.3"):
+        yield emu
+
+
+async def _activate_3_3(hass: HomeAssistant, emulator: Any) -> MobileTokenConfigEntry:
+    """A 3.3 activation whose configuration string already carries the 4.0 master keys."""
+    full_config = emulator.emulator.application.config_string
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], server_input(emulator, **{CONF_APP_CONFIG: full_config})
+    )
+    code = await new_activation_code(emulator)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], activation_input(code)
+    )
+    assert result["description_placeholders"]["protocol"] == "3.3"
+    await hass.async_block_till_done()
+    entry: MobileTokenConfigEntry = result["result"]
+    return entry
+
+
+async def _upgrade_offered(
+    hass: HomeAssistant, emulator: Any, issue_registry: ir.IssueRegistry
+) -> tuple[MobileTokenConfigEntry, str]:
+    entry = await _activate_3_3(hass, emulator)
+    issue = f"upgrade_available_{entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue) is None
+    emulator.emulator.protocols = PROTOCOL_CHOICES["both"]
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    offered = issue_registry.async_get_issue(DOMAIN, issue)
+    assert offered is not None
+    assert offered.is_fixable
+    return entry, issue
+
+
+async def test_3_3_entry_upgrades_to_4_0_from_its_repair_issue(
+    hass: HomeAssistant,
+    emulator3: Any,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    entry, issue = await _upgrade_offered(hass, emulator3, issue_registry)
+    assert await async_setup_component(hass, "repairs", {})
+    flows = repairs_flow_manager(hass)
+    assert flows is not None
+    result = await flows.async_init(DOMAIN, data={"issue_id": issue})
+    assert result["step_id"] == "confirm"
+    result = await flows.async_configure(result["flow_id"], {CONF_PIN: WRONG_PIN})
+    assert result["errors"] == {"base": "wrong_pin"}
+    result = await flows.async_configure(result["flow_id"], {CONF_PIN: PIN})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+    stored = hass_storage[f"{DOMAIN}.{entry.unique_id}"]["data"]
+    assert stored["protocol"] == "4.0"
+    assert stored["pendingUpgradeV3"] is None
+    assert entry.runtime_data.coordinator.session.protocol_version == "4.0"
+    assert issue_registry.async_get_issue(DOMAIN, issue) is None
+    operation = await create_operation(emulator3)
+    await call(hass, "refresh", {})
+    await call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
+    assert await status_of(emulator3, operation["id"]) == "APPROVED"
+
+
+async def test_restart_during_the_upgrade_finishes_it(
+    hass: HomeAssistant,
+    emulator3: Any,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    entry, _issue = await _upgrade_offered(hass, emulator3, issue_registry)
+    coordinator = entry.runtime_data.coordinator
+    v4 = PowerAuth4Session(async_get_clientsession(hass), emulator3.url, coordinator.session.config)
+    # Home Assistant stops right after the start was answered and stored.
+    await start_upgrade(coordinator.session, v4, PIN)
+    key = f"{DOMAIN}.{entry.unique_id}"
+    hass_storage[key]["data"] = v4.state.to_dict()
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    stored = hass_storage[key]["data"]
+    assert stored["protocol"] == "4.0"
+    assert stored["pendingUpgradeV3"] is None
+    operation = await create_operation(emulator3)
+    await call(hass, "refresh", {})
+    await call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
+    assert await status_of(emulator3, operation["id"]) == "APPROVED"

@@ -7,7 +7,8 @@ the confirmation, so the client keeps both until then:
    whose body is 4.0-encrypted; the 3.3 counter advances and is persisted
    before the request leaves, as for every 3.3 request. If the answer is
    lost, nothing changed locally and the upgrade can start again (the server
-   replaces its pending keys).
+   replaces its pending keys). Once the answer is in, the 3.3 session is
+   closed so that it can no longer write its state.
 2. The new 4.0 state is persisted *with the 3.3 state inside it*
    (``pending_upgrade_v3``) before anything else happens.
 3. ``finish_upgrade``: a 4.0 possession code confirms; its counter is
@@ -73,11 +74,15 @@ async def start_upgrade(v3: PowerAuthSession, v4: PowerAuth4Session, pin: str) -
             PATH_UPGRADE_START, URI_ID_UPGRADE_START, body, Authentication.with_pin(pin)
         ),
     )
+    # From here on only the 4.0 state may be written: a 3.3 request still
+    # running would otherwise store the 3.3 state over it.
+    await v3.close()
+    old_state = v3.state.to_dict()
     answer["activationId"] = old.activation_id
     state = await v4.run_blocking(
         lambda: v4.new_state(suite, device, exchange, answer, pin, old.has_biometry_key)
     )
-    await v4.save(replace(state, pending_upgrade_v3=v3.state.to_dict()))
+    await v4.save(replace(state, pending_upgrade_v3=old_state))
     _LOGGER.debug("Upgrade to protocol 4.0 started (%s)", suite)
     return v4
 
