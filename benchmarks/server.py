@@ -35,13 +35,17 @@ class EmulatorProcess:
 
 
 @asynccontextmanager
-async def emulator_process(data_dir: Path) -> AsyncIterator[EmulatorProcess]:
-    """Start ``python -m benchmarks.server`` and stop it (SIGTERM) when the block ends."""
+async def emulator_process(data_dir: Path, protocol: str = "3.3") -> AsyncIterator[EmulatorProcess]:
+    """Start ``python -m benchmarks.server`` and stop it (SIGTERM) when the block ends.
+
+    ``protocol`` 3.3 (the integration figures measure 3.3 activations) or both.
+    """
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "benchmarks.server",
         str(data_dir),
+        protocol,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -71,7 +75,8 @@ def main() -> None:
     emulator.db.MAX_LISTED_OPERATIONS = BENCH_LIST_LIMIT  # type: ignore[misc]
     from emulator.__main__ import main as emulator_main
 
-    emulator_main(["--port", "0", "--data", sys.argv[1]])
+    protocol = sys.argv[2] if len(sys.argv) > 2 else "3.3"
+    emulator_main(["--port", "0", "--data", sys.argv[1], "--protocol", protocol])
 
 
 if __name__ == "__main__":
