@@ -15,12 +15,18 @@ from typing import Any, Final
 
 from cryptography.hazmat.primitives import serialization
 
+from .errors import MobileTokenError
+
 _MLKEM_MODULE: Final = "cryptography.hazmat.primitives.asymmetric.mlkem"
 _MLDSA_MODULE: Final = "cryptography.hazmat.primitives.asymmetric.mldsa"
 
 
-class PostQuantumUnavailableError(RuntimeError):
-    """The installed ``cryptography`` has no ML-KEM / ML-DSA."""
+class PostQuantumUnavailableError(MobileTokenError):
+    """The installed ``cryptography`` has no ML-KEM / ML-DSA.
+
+    A library error, so callers show it like any other (a hybrid activation
+    moved to an older Home Assistant ends up here).
+    """
 
     def __init__(self) -> None:
         super().__init__(
