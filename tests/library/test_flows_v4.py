@@ -7,8 +7,9 @@ import aiohttp
 import pytest
 
 from emulator.testing import run_emulator
-from mtoken import pq
+from mtoken import e2ee4, pq, session4
 from mtoken.app_config import parse_config_string
+from mtoken.encoding import b64decode, b64encode
 from mtoken.errors import (
     ActivationBlockedError,
     AuthenticationError,
@@ -17,6 +18,7 @@ from mtoken.errors import (
     ServerError,
 )
 from mtoken.factors import Authentication
+from mtoken.jsonbody import json_bytes
 from mtoken.operations import MobileTokenClient
 from mtoken.qr import parse_qr_operation
 from mtoken.session4 import PowerAuth4Session, ProtocolNotOfferedError
@@ -273,3 +275,32 @@ async def test_a_4_0_only_server_still_lets_3_3_upgrade(
     assert await finish_upgrade(v4.session) is None
     await payment(emu)
     assert len(await v4.client.list_operations()) == 1
+
+
+async def test_server_refuses_replayed_stale_and_forged_4_0_requests(device4: Device4) -> None:
+    session = device4.session
+    scope = session._activation_scope()
+    headers = {
+        "X-PowerAuth-Encryption": session4.encryption_header(
+            session.config.app_key, scope.activation_id
+        )
+    }
+    encryptor = await session.encryptor(e2ee4.SH1_ACTIVATION_GENERIC, scope)
+    body = json_bytes(encryptor.encrypt_request(b"{}", session.clock.now_ms()))
+    await session.transport.post(session4.PATH_ACTIVATION_STATUS, body, headers)
+    with pytest.raises(ServerError, match="ERR_ENCRYPTION"):
+        await session.transport.post(session4.PATH_ACTIVATION_STATUS, body, headers)
+
+    stale = await session.encryptor(e2ee4.SH1_ACTIVATION_GENERIC, scope)
+    old = json_bytes(stale.encrypt_request(b"{}", session.clock.now_ms() - 6 * 60 * 1000))
+    with pytest.raises(ServerError, match="ERR_ENCRYPTION"):
+        await session.transport.post(session4.PATH_ACTIVATION_STATUS, old, headers)
+
+    forged = await session.encryptor(e2ee4.SH1_ACTIVATION_GENERIC, scope)
+    payload = forged.encrypt_request(b"{}", session.clock.now_ms())
+    sealed = bytearray(b64decode(payload["encryptedData"]))
+    sealed[-1] ^= 1
+    payload["encryptedData"] = b64encode(bytes(sealed))
+    with pytest.raises(ServerError, match="ERR_ENCRYPTION"):
+        await session.transport.post(session4.PATH_ACTIVATION_STATUS, json_bytes(payload), headers)
+    assert (await session.fetch_status()).status == "active"
