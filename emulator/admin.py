@@ -81,6 +81,8 @@ def activation_json(activation: Activation) -> dict[str, Any]:
         "counter": activation.counter,
         "activationName": activation.name,
         "platform": activation.platform,
+        "protocolVersion": "4.0" if activation.protocol_version == 4 else "3.3",
+        "algorithm": activation.algorithm or "EC_P256",
     }
 
 

@@ -228,7 +228,9 @@ async def test_3_3_activation_upgrades_to_4_0_and_keeps_working(
     await v4.client.authorize(ops[0], Authentication.with_pin(PIN))
     assert (await emu.admin.get_operation(created["id"]))["status"] == "APPROVED"
     assert (await v4.session.fetch_status()).status == "active"
-    assert len(await emu.admin.activations()) == 1
+    (listed,) = await emu.admin.activations()
+    assert listed["protocolVersion"] == "4.0"
+    assert listed["algorithm"] == v4.session.state.algorithm
 
 
 async def test_upgrade_interrupted_after_the_confirmation_resumes(
