@@ -126,9 +126,12 @@ class UpgradeRepairFlow(RepairsFlow):
             return "pin_too_short"
         except AuthenticationError:
             return "wrong_pin"
-        except NetworkError:
-            return "cannot_connect"
-        except MobileTokenError:
+        except MobileTokenError as err:
+            # Past the start the 3.3 session is closed and a 4.0 state may be stored:
+            # reloading the entry opens whatever is stored and resumes the upgrade.
+            self.hass.config_entries.async_schedule_reload(self._entry.entry_id)
+            if isinstance(err, NetworkError):
+                return "cannot_connect"
             LOGGER.exception("The upgrade to protocol 4.0 failed")
             return "upgrade_failed"
         if rollback is not None:

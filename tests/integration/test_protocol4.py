@@ -232,3 +232,26 @@ async def test_restart_during_the_upgrade_finishes_it(
     await call(hass, "refresh", {})
     await call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
     assert await status_of(emulator3, operation["id"]) == "APPROVED"
+
+
+async def test_failed_upgrade_keeps_the_3_3_activation_working(
+    hass: HomeAssistant,
+    emulator3: Any,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    entry, issue = await _upgrade_offered(hass, emulator3, issue_registry)
+    assert await async_setup_component(hass, "repairs", {})
+    flows = repairs_flow_manager(hass)
+    assert flows is not None
+    result = await flows.async_init(DOMAIN, data={"issue_id": issue})
+    await emulator3.admin.fault("http500")
+    result = await flows.async_configure(result["flow_id"], {CONF_PIN: PIN})
+    assert result["errors"] == {"base": "upgrade_failed"}
+    await hass.async_block_till_done()
+    assert "protocol" not in hass_storage[f"{DOMAIN}.{entry.unique_id}"]["data"]
+    assert issue_registry.async_get_issue(DOMAIN, issue) is not None
+    operation = await create_operation(emulator3)
+    await call(hass, "refresh", {})
+    await call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
+    assert await status_of(emulator3, operation["id"]) == "APPROVED"
