@@ -19,7 +19,12 @@ from aiohttp import web
 from mtoken import auth_code, keys4, pq, shared_secret
 from mtoken.e2ee4 import SH1_UPGRADE_START
 from mtoken.encoding import b64decode, b64encode
-from mtoken.signature import AUTHORIZATION_HEADER, SignatureType, signature_base_string
+from mtoken.signature import (
+    AUTHORIZATION_HEADER,
+    SignatureType,
+    parse_header_fields,
+    signature_base_string,
+)
 
 from .auth import record_success, usable_activation, verify_signed_request
 from .context import Emulator, emulator_of
@@ -70,6 +75,16 @@ def pending_upgrade(emu: Emulator, activation: Activation) -> Activation | None:
     )
 
 
+def _check_encryption_header(emu: Emulator, value: str | None) -> None:
+    """Upgrade start always carries ``X-PowerAuth-Encryption`` (4.0, this application)."""
+    try:
+        fields = parse_header_fields(value or "")
+    except ValueError as err:
+        raise encryption_error(f"bad X-PowerAuth-Encryption header: {err}") from err
+    if fields.get("version") != "4.0" or fields.get("application_key") != emu.application.app_key:
+        raise encryption_error("X-PowerAuth-Encryption is not a 4.0 header of this application")
+
+
 async def upgrade_start(request: web.Request) -> web.Response:
     """Start: a 3.3 code, 4.0 E2EE, a fresh shared secret kept pending."""
     emu = emulator_of(request)
@@ -88,6 +103,7 @@ async def upgrade_start(request: web.Request) -> web.Response:
     activation = signed.activation
     if activation.protocol_version != 3:
         raise activation_error("the activation already speaks 4.0")
+    _check_encryption_header(emu, request.headers.get("X-PowerAuth-Encryption"))
     opened = open_request4(emu, parse_json(body, encryption_error), sh1=SH1_UPGRADE_START)
     plain = as_object(opened.json(), activation_error, "upgrade request")
     try:

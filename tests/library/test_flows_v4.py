@@ -306,3 +306,14 @@ async def test_server_refuses_replayed_stale_and_forged_4_0_requests(device4: De
     with pytest.raises(ServerError, match="ERR_ENCRYPTION"):
         await session.transport.post(session4.PATH_ACTIVATION_STATUS, json_bytes(payload), headers)
     assert (await session.fetch_status()).status == "active"
+
+
+async def test_upgrade_start_without_its_encryption_header_is_refused(
+    emu: Any, http: aiohttp.ClientSession
+) -> None:
+    v3 = await _v3_device(http, emu)
+    with pytest.raises(ServerError, match="ERR_ENCRYPTION"):
+        await v3.session.signed_post(
+            "/pa/v4/upgrade/start", "/pa/upgrade/start", {}, Authentication.with_pin(PIN)
+        )
+    assert await v3.client.list_operations() == []

@@ -358,15 +358,22 @@ class PowerAuthSession:
     # -- signatures ------------------------------------------------------------
 
     async def signed_post(
-        self, path: str, uri_id: str, body: dict[str, Any] | bytes, auth: Authentication
+        self,
+        path: str,
+        uri_id: str,
+        body: dict[str, Any] | bytes,
+        auth: Authentication,
+        headers: dict[str, str] | None = None,
     ) -> Any:
-        """POST ``body`` signed with ``auth``; return the decoded JSON answer."""
+        """POST ``body`` signed with ``auth`` (plus ``headers``); return the decoded JSON answer."""
         raw = body if isinstance(body, bytes) else json_bytes(body)
         factor_keys = await self._factor_keys(auth)
         try:
             async with self._signing_lock:
                 header = await self._sign_and_advance("POST", uri_id, raw, factor_keys, auth)
-                response = await self.transport.post(path, raw, {AUTHORIZATION_HEADER: header})
+                response = await self.transport.post(
+                    path, raw, {**(headers or {}), AUTHORIZATION_HEADER: header}
+                )
         except AuthenticationError as err:
             await self._explain_auth_failure(err, auth)
             raise

@@ -31,7 +31,7 @@ from .errors import MobileTokenError, ServerError
 from .factors import Authentication, check_pin
 from .jsonbody import json_bytes
 from .session import PowerAuthSession
-from .session4 import PowerAuth4Session
+from .session4 import ENCRYPTION_HEADER, PowerAuth4Session, encryption_header
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -71,7 +71,12 @@ async def start_upgrade(v3: PowerAuthSession, v4: PowerAuth4Session, pin: str) -
     answer = v4.open_answer(
         encryptor,
         await v3.signed_post(
-            PATH_UPGRADE_START, URI_ID_UPGRADE_START, body, Authentication.with_pin(pin)
+            PATH_UPGRADE_START,
+            URI_ID_UPGRADE_START,
+            body,
+            Authentication.with_pin(pin),
+            # The one request whose encryption header goes with an authorization header.
+            {ENCRYPTION_HEADER: encryption_header(v4.config.app_key, None)},
         ),
     )
     # From here on only the 4.0 state may be written: a 3.3 request still
