@@ -29,6 +29,7 @@ from .const import (
     REQUEST_TIMEOUT,
 )
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator, MobileTokenData, language
+from .errors import translate_error
 from .frontend import async_setup_frontend
 from .mtoken.app_config import parse_config_string
 from .mtoken.errors import InvalidStateError, MobileTokenError
@@ -67,10 +68,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) 
             translation_domain=DOMAIN, translation_key="activation_missing"
         ) from err
     except MobileTokenError as err:
+        # Finishing an interrupted upgrade needs the server: try again later.
+        translated = translate_error(err)
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
-            translation_key="update_failed",
-            translation_placeholders={"error": str(err)},
+            translation_key=translated.translation_key,
+            translation_placeholders=translated.translation_placeholders,
         ) from err
     async_update_tls_issue(hass, entry, verify_ssl=verify_ssl)
     coordinator = MobileTokenCoordinator(hass, entry, session, MobileTokenClient(session))

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from unittest.mock import patch
 
 from homeassistant.const import CONF_NAME, CONF_URL, CONF_VERIFY_SSL
@@ -100,15 +99,10 @@ class FakeClient:
 def fake_server(client: FakeClient) -> Iterator[FakeClient]:
     """Set entries up with ``client`` and its session instead of a real server."""
 
-    class FakeActivationState:
-        @staticmethod
-        def from_dict(_stored: Any) -> FakeState:
-            return client.session.state
-
     with (
-        patch("custom_components.mobile_token.ActivationState", FakeActivationState),
+        # The session the stored activation needs (3.3 or 4.0): here, the fake one.
         patch(
-            "custom_components.mobile_token.PowerAuthSession",
+            "custom_components.mobile_token.open_session",
             lambda *args, **kwargs: client.session,
         ),
         patch("custom_components.mobile_token.MobileTokenClient", lambda session: client),
