@@ -49,6 +49,16 @@ OPERATION_KEYS = [
     "heading",
     "items",
     "countdown",
+    "preApprovalScreens",
+    "elements",
+    "controls",
+    "approve",
+    "counter",
+    "templates",
+    "sections",
+    "cells",
+    "alertType",
+    "text",
 ]
 WIRE_WORDS = st.sampled_from(
     [
@@ -69,6 +79,9 @@ WIRE_WORDS = st.sampled_from(
         "MERCHANT_REDIRECT",
         "GENERIC",
         "QR_SCAN",
+        "LIST_ITEM",
+        "BUTTON",
+        "SLIDER",
         "PENDING",
         "2018-07-02T14:43:13+0000",
         "2024-02-30T00:00:00Z",

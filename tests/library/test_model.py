@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from mtoken.dates import format_datetime, format_datetime_z, parse_datetime
 from mtoken.errors import BadResponseError
 from mtoken.model import (
+    AlertAttribute,
     AmountAttribute,
     AmountConversionAttribute,
     GenericPostApprovalScreen,
@@ -122,11 +123,17 @@ def test_amount_with_only_formatted_values() -> None:
     assert amount.money.display_amount == "10.00"
 
 
-def test_alert_unknown_and_malformed_attributes_keep_only_their_label() -> None:
+def test_alert_is_typed_unknown_and_malformed_attributes_keep_only_their_label() -> None:
     attributes = load("conversion-proximity.json")[0].form_data.attributes
 
     assert attributes[2:] == (
-        UnknownAttribute("operation.alert", "Watch out", "ALERT"),
+        AlertAttribute(
+            "operation.alert",
+            "Watch out",
+            alert_type="WARNING",
+            message="You have never paid this account before.",
+            title="New payee",
+        ),
         UnknownAttribute("operation.carousel", "Pictures", "CAROUSEL"),
         UnknownAttribute("operation.broken", "Broken value", "KEY_VALUE"),
     )

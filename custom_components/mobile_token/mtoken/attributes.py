@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from .errors import BadResponseError
@@ -209,9 +210,49 @@ class ImageAttribute(_AttributeBase):
         return out
 
 
+class AlertType(StrEnum):
+    """An ``ALERT`` attribute's severity (SDK 2.3+); another value is kept as sent."""
+
+    SUCCESS = "SUCCESS"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+@dataclass(frozen=True)
+class AlertAttribute(_AttributeBase):
+    """``ALERT`` (Mobile Token SDK 2.3+): a warning box with a severity, a title and a message.
+
+    The server sends ``alertType`` (SUCCESS, INFO, WARNING or ERROR), an optional
+    ``title`` and the ``message``; the label names the box for lists that show
+    only labels. An unknown severity is kept as sent and shown like INFO.
+    """
+
+    TYPE: ClassVar[str] = "ALERT"
+    alert_type: str
+    message: str
+    title: str | None = None
+
+    def _payload(self) -> JsonDict:
+        out: JsonDict = {"alertType": self.alert_type}
+        put(out, "title", self.title)
+        out["message"] = self.message
+        return out
+
+
+def _parse_alert(obj: Mapping[str, Any], id_: str, label: str) -> Attribute:
+    return AlertAttribute(
+        id_,
+        label,
+        alert_type=req_str(obj, "alertType"),
+        message=req_str(obj, "message"),
+        title=opt_str(obj, "title"),
+    )
+
+
 @dataclass(frozen=True)
 class UnknownAttribute(_AttributeBase):
-    """``ALERT``, a type this client does not know, or a malformed attribute.
+    """A type this client does not know, or a malformed attribute.
 
     Only the label is shown (§2); ``original_type`` keeps what the server sent.
     """
@@ -238,6 +279,7 @@ type Attribute = (
     | HeadingAttribute
     | PartyInfoAttribute
     | ImageAttribute
+    | AlertAttribute
     | UnknownAttribute
 )
 
@@ -269,6 +311,7 @@ _ATTRIBUTE_PARSERS: dict[str, Callable[[Mapping[str, Any], str, str], Attribute]
     NoteAttribute.TYPE: lambda o, i, lb: NoteAttribute(i, lb, req_str(o, "note")),
     HeadingAttribute.TYPE: lambda o, i, lb: HeadingAttribute(i, lb, opt_int(o, "level")),
     PartyInfoAttribute.TYPE: _parse_party_info,
+    AlertAttribute.TYPE: _parse_alert,
     ImageAttribute.TYPE: lambda o, i, lb: ImageAttribute(
         i, lb, req_str(o, "thumbnailUrl"), opt_str(o, "originalUrl")
     ),

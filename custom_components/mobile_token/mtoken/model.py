@@ -21,6 +21,8 @@ from enum import StrEnum
 from typing import Any
 
 from .attributes import (
+    AlertAttribute,
+    AlertType,
     AmountAttribute,
     AmountConversionAttribute,
     Attribute,
@@ -49,21 +51,37 @@ from .jsonread import (
     req_str,
 )
 from .screens import (
+    ApproveControl,
+    ButtonAction,
+    DeclineControl,
+    ElementStyle,
+    ElementType,
     GenericPostApprovalScreen,
     MerchantRedirectPostApprovalScreen,
     PostApprovalScreen,
     PreApprovalScreen,
     PreApprovalScreenType,
     ReviewPostApprovalScreen,
+    ScreenControls,
+    ScreenElement,
     parse_post_approval_screen,
     parse_pre_approval_screen,
+    parse_pre_approval_screens,
 )
+from .templates import Templates, parse_templates
 
 __all__ = [
+    "AlertAttribute",
+    "AlertType",
     "AllowedSignature",
     "AmountAttribute",
     "AmountConversionAttribute",
+    "ApproveControl",
     "Attribute",
+    "ButtonAction",
+    "DeclineControl",
+    "ElementStyle",
+    "ElementType",
     "FormData",
     "GenericPostApprovalScreen",
     "HeadingAttribute",
@@ -85,8 +103,11 @@ __all__ = [
     "ProximityCheckType",
     "ResultTexts",
     "ReviewPostApprovalScreen",
+    "ScreenControls",
+    "ScreenElement",
     "SignatureFactor",
     "SignatureType",
+    "Templates",
     "UnknownAttribute",
     "parse_attribute",
     "parse_datetime",
@@ -222,12 +243,24 @@ def _parse_form_data(obj: Mapping[str, Any]) -> FormData:
 
 @dataclass(frozen=True)
 class OperationUI:
-    """Optional UI hints (§2); unknown keys are ignored."""
+    """Optional UI hints (§2); unknown keys are ignored.
+
+    ``pre_approval_screen`` is the single screen of SDK 1.x servers,
+    ``pre_approval_screens`` the list of SDK 2.4+; ``screens`` is what to show.
+    """
 
     flip_buttons: bool | None = None
     block_approval_on_call: bool | None = None
     pre_approval_screen: PreApprovalScreen | None = None
     post_approval_screen: PostApprovalScreen | None = None
+    pre_approval_screens: tuple[PreApprovalScreen, ...] | None = None
+
+    @property
+    def screens(self) -> tuple[PreApprovalScreen, ...]:
+        """The screens to show in order: the list when sent (as the SDKs prefer), else the one."""
+        if self.pre_approval_screens is not None:
+            return self.pre_approval_screens
+        return () if self.pre_approval_screen is None else (self.pre_approval_screen,)
 
     def to_dict(self) -> JsonDict:
         """Return the wire ``ui`` object."""
@@ -236,6 +269,8 @@ class OperationUI:
         put(out, "blockApprovalOnCall", self.block_approval_on_call)
         if self.pre_approval_screen is not None:
             out["preApprovalScreen"] = self.pre_approval_screen.to_dict()
+        if self.pre_approval_screens is not None:
+            out["preApprovalScreens"] = [screen.to_dict() for screen in self.pre_approval_screens]
         if self.post_approval_screen is not None:
             out["postApprovalScreen"] = self.post_approval_screen.to_dict()
         return out
@@ -243,12 +278,14 @@ class OperationUI:
 
 def _parse_ui(obj: Mapping[str, Any]) -> OperationUI:
     pre = opt_dict(obj, "preApprovalScreen", "ui")
+    screens = obj.get("preApprovalScreens")
     post = opt_dict(obj, "postApprovalScreen", "ui")
     return OperationUI(
         flip_buttons=opt_bool(obj, "flipButtons", "ui"),
         block_approval_on_call=opt_bool(obj, "blockApprovalOnCall", "ui"),
         pre_approval_screen=None if pre is None else parse_pre_approval_screen(pre),
         post_approval_screen=None if post is None else parse_post_approval_screen(post),
+        pre_approval_screens=None if screens is None else parse_pre_approval_screens(screens),
     )
 
 
@@ -309,9 +346,29 @@ class Operation:
 
     @property
     def requires_proximity_check(self) -> bool:
-        """A ``QR_SCAN`` pre-approval screen: a proximity TOTP must go with the approval."""
-        screen = self.ui.pre_approval_screen if self.ui else None
-        return screen is not None and screen.type is PreApprovalScreenType.QR_SCAN
+        """A ``QR_SCAN`` pre-approval screen in either form: a proximity TOTP must go along."""
+        if self.ui is None:
+            return False
+        screens = [*self.ui.screens]
+        if self.ui.pre_approval_screen is not None:
+            screens.append(self.ui.pre_approval_screen)
+        return any(screen.type is PreApprovalScreenType.QR_SCAN for screen in screens)
+
+    @property
+    def block_approval_on_call(self) -> bool:
+        """The bank asks not to approve during a phone call (a caller may be coaching a fraud)."""
+        return bool(self.ui and self.ui.block_approval_on_call)
+
+    @property
+    def templates(self) -> Templates | None:
+        """The layout hints; None when absent or malformed (the raw value stays in ``extra``)."""
+        raw = self.extra.get("templates")
+        if raw is None:
+            return None
+        try:
+            return parse_templates(raw)
+        except BadResponseError:
+            return None
 
     def allows(self, factor: str) -> bool:
         """Whether the server accepts an approval signed with these factor keys."""

@@ -5,6 +5,7 @@ authorize and reject are signed. Every call goes through the one session, so
 the counter and the server-time offset stay in one place.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -86,11 +87,13 @@ class MobileTokenClient:
         auth: Authentication,
         *,
         proximity: ProximityCheck | None = None,
+        mobile_token_data: Mapping[str, Any] | None = None,
     ) -> None:
         """Approve an operation; its data is signed exactly as the server sent it.
 
         Approvals the server is sure to refuse are refused here first: each
         refusal there counts towards the operation's failure limit.
+        ``mobile_token_data`` (SDK 2.1+) goes along for the bank's fraud detection.
         """
         if not operation.allows(auth.factor):
             allowed = ", ".join(operation.allowed_signature.factors)
@@ -107,14 +110,28 @@ class MobileTokenClient:
                 "timestampReceived": format_datetime_z(proximity.timestamp_received),
                 "timestampSent": format_datetime_z(self.session.clock.now()),
             }
+        if mobile_token_data is not None:
+            request["mobileTokenData"] = dict(mobile_token_data)
         body = {"requestObject": request}
         response_object(
             await self.session.signed_post(PATH_AUTHORIZE, URI_ID_AUTHORIZE, body, auth)
         )
 
-    async def reject(self, operation_id: str, reason: str) -> None:
-        """Reject an operation with a reason (possession signature)."""
-        body = {"requestObject": {"id": operation_id, "reason": reason}}
+    async def reject(
+        self,
+        operation_id: str,
+        reason: str,
+        *,
+        mobile_token_data: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Reject an operation with a reason (possession signature).
+
+        ``mobile_token_data`` goes along as SDK 3.0 sends it, next to the reason.
+        """
+        request: dict[str, Any] = {"id": operation_id, "reason": reason}
+        if mobile_token_data is not None:
+            request["mobileTokenData"] = dict(mobile_token_data)
+        body = {"requestObject": request}
         response_object(
             await self.session.signed_post(
                 PATH_REJECT, URI_ID_REJECT, body, Authentication.possession()
