@@ -260,9 +260,12 @@ def _operation(request: web.Request) -> tuple[Emulator, Operation]:
 
 
 async def get_operation(request: web.Request) -> web.Response:
-    """``GET /admin/operations/{id}``."""
-    _emu, operation = _operation(request)
-    return json_response(admin_operation_json(operation))
+    """``GET /admin/operations/{id}``, with the ``mobileTokenData`` of its decision if any."""
+    emu, operation = _operation(request)
+    out = admin_operation_json(operation)
+    if operation.id in emu.mobile_token_data:
+        out["mobileTokenData"] = emu.mobile_token_data[operation.id]
+    return json_response(out)
 
 
 async def get_totp(request: web.Request) -> web.Response:

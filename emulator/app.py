@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from . import admin, operations, powerauth, powerauth4, upgrade
+from . import admin, inbox, operations, powerauth, powerauth4, upgrade
 from .context import EMULATOR_KEY, Emulator, emulator_of
 from .errors import (
     ERROR_GENERIC,
@@ -155,6 +155,7 @@ def create_app(emu: Emulator) -> web.Application:
     powerauth4.add_routes(app)
     upgrade.add_routes(app)
     operations.add_routes(app)
+    inbox.add_routes(app)
     admin.add_routes(app)
     return app
 

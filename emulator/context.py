@@ -8,7 +8,7 @@ restarted emulator keeps serving the activations it made.
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -132,6 +132,8 @@ class Emulator:
     application: Application
     clock: Clock = field(default_factory=Clock)
     faults: Faults = field(default_factory=Faults)
+    #: The last ``mobileTokenData`` an approval or rejection carried, by operation id (not stored).
+    mobile_token_data: dict[str, Any] = field(default_factory=dict)
     #: The protocol generations served; the admin API can refuse 3.3 at run time.
     protocols: frozenset[str] = PROTOCOL_CHOICES["both"]
 

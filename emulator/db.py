@@ -97,6 +97,18 @@ CREATE TABLE IF NOT EXISTS offline_nonces (
     nonce TEXT NOT NULL,
     created_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS inbox_messages (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    body TEXT NOT NULL,
+    type TEXT NOT NULL,
+    read INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS inbox_user ON inbox_messages (user_id, seq);
 CREATE TABLE IF NOT EXISTS push_devices (
     activation_id TEXT PRIMARY KEY,
     platform TEXT NOT NULL,
@@ -382,3 +394,49 @@ class Database:
             (activation_id,),
         )
         return None if row is None else (str(row["platform"]), str(row["push_token"]))
+
+    # -- inbox -----------------------------------------------------------------------
+
+    def insert_message(self, message: dict[str, Any]) -> None:
+        """Store a new inbox message (keys as the table's columns, without ``seq``)."""
+        self._write(
+            "INSERT INTO inbox_messages (id, seq, user_id, subject, summary, body, type, read, "
+            "created_ms) VALUES (:id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM inbox_messages), "
+            ":user_id, :subject, :summary, :body, :type, 0, :created_ms)",
+            message,
+        )
+
+    def messages_of(
+        self, user_id: str, *, offset: int, limit: int, only_unread: bool
+    ) -> list[dict[str, Any]]:
+        """A page of the user's messages, newest first."""
+        unread = " AND read = 0" if only_unread else ""
+        rows = self._all(
+            "SELECT * FROM inbox_messages WHERE user_id = ?"  # noqa: S608 - constant fragment
+            + unread
+            + " ORDER BY seq DESC LIMIT ? OFFSET ?",
+            (user_id, limit, offset),
+        )
+        return [dict(row) for row in rows]
+
+    def get_message(self, message_id: str) -> dict[str, Any] | None:
+        """A message by id."""
+        row = self._one("SELECT * FROM inbox_messages WHERE id = ?", (message_id,))
+        return None if row is None else dict(row)
+
+    def mark_read(self, user_id: str, message_id: str | None = None) -> None:
+        """Mark one message of the user read, or all of them."""
+        if message_id is None:
+            self._write("UPDATE inbox_messages SET read = 1 WHERE user_id = ?", (user_id,))
+        else:
+            self._write(
+                "UPDATE inbox_messages SET read = 1 WHERE user_id = ? AND id = ?",
+                (user_id, message_id),
+            )
+
+    def unread_count(self, user_id: str) -> int:
+        """How many of the user's messages are unread."""
+        row = self._one(
+            "SELECT COUNT(*) AS n FROM inbox_messages WHERE user_id = ? AND read = 0", (user_id,)
+        )
+        return 0 if row is None else int(row["n"])

@@ -237,6 +237,13 @@ def _approval_problem(
     return None
 
 
+def _remember_token_data(emu: Emulator, operation: Operation, payload: dict[str, Any]) -> None:
+    """Keep the decision's ``mobileTokenData`` (SDK 2.1+) for the admin API to show."""
+    data = payload.get("mobileTokenData")
+    if isinstance(data, dict):
+        emu.mobile_token_data[operation.id] = data
+
+
 async def operation_authorize(request: web.Request) -> web.Response:
     """Approve an operation with a signature of an allowed factor."""
     emu = emulator_of(request)
@@ -264,6 +271,7 @@ async def operation_authorize(request: web.Request) -> web.Response:
     operation.status = STATUS_APPROVED
     operation.signature_type = str(signed.signature_type)
     emu.db.save_operation(operation)
+    _remember_token_data(emu, operation, payload)
     _LOGGER.info("operation %s approved with %s", operation.id, signed.signature_type)
     return json_response(ok_body())
 
@@ -290,6 +298,7 @@ async def operation_cancel(request: web.Request) -> web.Response:
     operation.reject_reason = reason or DEFAULT_REJECT_REASON
     operation.status_reason = operation.reject_reason[:MAX_STATUS_REASON]
     emu.db.save_operation(operation)
+    _remember_token_data(emu, operation, payload)
     _LOGGER.info("operation %s rejected (%s)", operation.id, operation.reject_reason)
     return json_response(ok_body())
 

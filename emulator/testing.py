@@ -159,6 +159,23 @@ class AdminClient:
         """Accept only 4.0 (``4``) or both generations again (``3``)."""
         await self._request("POST", "/admin/protocols", {"minSupportedProtocolVersion": version})
 
+    async def add_message(
+        self, user_id: str, subject: str, *, summary: str = "", body: str = "", type_: str = "text"
+    ) -> dict[str, Any]:
+        """A new unread inbox message for a user."""
+        result: dict[str, Any] = await self._request(
+            "POST",
+            "/admin/inbox",
+            {
+                "userId": user_id,
+                "subject": subject,
+                "summary": summary,
+                "body": body,
+                "type": type_,
+            },
+        )
+        return result
+
     async def fault(self, kind: str, count: int = 1, value: float | None = None) -> None:
         """Arm a fault for the next ``count`` non-admin requests."""
         body: dict[str, Any] = {"kind": kind, "count": count}
