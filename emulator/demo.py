@@ -3,7 +3,8 @@
 The first time the demo user's activation is ACTIVE it gets a mix (payment
 with AMOUNT / KEY_VALUE / NOTE / PARTY_INFO, currency conversion, log-in with
 a QR_SCAN proximity check, a 1FA operation, a non-personalised one to claim,
-one about to expire); then a new payment every few minutes. Texts in
+one about to expire, a guarded payment with an alert, two pre-approval screens
+and templates, and an HTML message in the inbox); then a new payment every few minutes. Texts in
 English and Czech.
 """
 
@@ -20,6 +21,7 @@ from mtoken.status import ActivationStatus
 from .admin import code_json, issue_activation_code
 from .context import Emulator
 from .crypto import new_totp_seed
+from .inbox import new_message
 from .operation_json import FACTOR_POSSESSION, TWO_FACTOR_VARIANTS
 from .records import Operation
 from .texts import DEMO_TEXTS, LANGUAGE_CS, LANGUAGE_EN
@@ -141,6 +143,75 @@ def _login_texts() -> dict[str, dict[str, Any]]:
     return texts
 
 
+def _guarded_texts() -> dict[str, dict[str, Any]]:
+    """A payment with an ALERT, two pre-approval screens (SDK 2.4+) and templates."""
+    texts = {}
+    for language, t in DEMO_TEXTS["guarded_payment"].items():
+        texts[language] = {
+            "title": t["title"],
+            "message": t["message"],
+            "attributes": [
+                _amount_attribute(t["labels"]["amount"], 24990.0, language),
+                {
+                    "type": "KEY_VALUE",
+                    "id": "operation.account",
+                    "label": t["labels"]["account"],
+                    "value": "19-2000145399/0800",
+                },
+                {
+                    "type": "ALERT",
+                    "id": "operation.newPayee",
+                    "label": t["alert_title"],
+                    "alertType": "WARNING",
+                    "title": t["alert_title"],
+                    "message": t["alert"],
+                },
+            ],
+            "ui": {
+                "blockApprovalOnCall": True,
+                "preApprovalScreens": [
+                    {
+                        "id": "fraud-warning",
+                        "type": "WARNING",
+                        "heading": t["warning"],
+                        "message": t["warning_text"],
+                        "elements": [
+                            {
+                                "id": "hang-up",
+                                "type": "ALERT",
+                                "style": "DANGER",
+                                "text": t["hang_up"],
+                            },
+                            {
+                                "id": "at-once",
+                                "type": "LIST_ITEM",
+                                "style": "WARNING",
+                                "text": t["item"],
+                            },
+                            {
+                                "id": "call",
+                                "type": "BUTTON",
+                                "action": "PHONE",
+                                "href": "+420800123456",
+                                "text": t["call"],
+                            },
+                        ],
+                        "controls": {
+                            "approve": {"type": "BUTTON", "text": t["understand"], "counter": 3}
+                        },
+                    },
+                    {
+                        "id": "branch-scan",
+                        "type": "QR_SCAN",
+                        "heading": t["heading"],
+                        "message": t["scan"],
+                    },
+                ],
+            },
+        }
+    return texts
+
+
 def _simple_texts(template: str, label_key: str, value: str) -> dict[str, dict[str, Any]]:
     return {
         language: {
@@ -233,10 +304,28 @@ class Demo:
             "login", "A2*Tinternet-banking", _login_texts(), totp_seed=new_totp_seed()
         )
         self._operation("currency_conversion", "A1*A100EUR*TCZK", _conversion_texts())
+        guarded_id = self._operation(
+            "authorize_payment_guarded",
+            "A1*A24990.00CZK*Q19-2000145399/0800",
+            _guarded_texts(),
+            totp_seed=new_totp_seed(),
+        )
+        message = DEMO_TEXTS["guarded_payment"][LANGUAGE_EN]
+        new_message(
+            self.emu,
+            DEMO_USER,
+            {
+                "subject": message["message_subject"],
+                "summary": message["message_summary"],
+                "body": message["message_body"],
+                "type": "html",
+            },
+        )
         self.add_payment()
         _LOGGER.info("demo operations seeded for user %s", DEMO_USER)
         _LOGGER.info("demo: operation %s is not personalised; claim it by its id", claim_id)
         _LOGGER.info("demo: the log-in's proximity code: GET /admin/operations/%s/totp", login_id)
+        _LOGGER.info("demo: the guarded payment's code: GET /admin/operations/%s/totp", guarded_id)
 
     def _activated(self) -> bool:
         return any(

@@ -31,8 +31,10 @@ from .const import (
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator, MobileTokenData, language
 from .errors import translate_error
 from .frontend import async_setup_frontend
+from .inbox import InboxCoordinator
 from .mtoken.app_config import parse_config_string
 from .mtoken.errors import InvalidStateError, MobileTokenError
+from .mtoken.inbox import InboxClient
 from .mtoken.operations import MobileTokenClient
 from .mtoken.sessions import AnySession, open_session
 from .protocol_upgrade import async_resume_upgrade
@@ -78,9 +80,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) 
     async_update_tls_issue(hass, entry, verify_ssl=verify_ssl)
     coordinator = MobileTokenCoordinator(hass, entry, session, MobileTokenClient(session))
     await coordinator.async_config_entry_first_refresh()
+    inbox = InboxCoordinator(hass, entry, InboxClient(session))
+    # Not the first refresh: a server without the inbox service still shows its operations.
+    await inbox.async_refresh()
     for issue in (ISSUE_ACTIVATION_BLOCKED, ISSUE_ACTIVATION_REMOVED):
         ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
-    entry.runtime_data = MobileTokenData(coordinator)
+    entry.runtime_data = MobileTokenData(coordinator, inbox)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -8,6 +8,7 @@ coordinator only polls; these functions tell it what they changed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 from .authentication import (
@@ -15,10 +16,19 @@ from .authentication import (
     operation_authentication,
     two_factor_authentication,
 )
-from .const import EVENT_APPROVED, EVENT_EXPIRED, EVENT_FAILED, EVENT_REJECTED, LOGGER
+from .const import (
+    CONF_CALL_SENSORS,
+    EVENT_APPROVED,
+    EVENT_EXPIRED,
+    EVENT_FAILED,
+    EVENT_REJECTED,
+    LOGGER,
+    PHONE_STATES_ON_CALL,
+)
 from .coordinator import MobileTokenCoordinator
-from .errors import translate_error
+from .errors import translate_error, validation_error
 from .mtoken.errors import ActivationError, AuthenticationError, MobileTokenError, ServerError
+from .mtoken.mobile_token_data import ScreenVisit, mobile_token_data
 from .mtoken.model import Operation
 from .mtoken.qr import QrOperation, parse_qr_operation
 from .permissions import async_check_user_allowed
@@ -46,23 +56,49 @@ async def async_approve(
     totp: str | None = None,
     user_id: str | None = None,
     accept_block_risk: bool = False,
+    screen_visits: Sequence[ScreenVisit] = (),
 ) -> Operation:
-    """Approve a pending operation with the data the server holds for it."""
+    """Approve a pending operation with the data the server holds for it.
+
+    ``screen_visits``: the pre-approval screens the user went through, sent
+    as ``mobileTokenData`` for the bank's fraud detection.
+    """
     await async_check_user_allowed(coordinator.hass, coordinator.config_entry, user_id)
     operation = await _async_fetch_operation(coordinator, operation_id)
     auth = operation_authentication(
         operation, pin, factor, allow_biometry=coordinator.allow_biometry
     )
     check_block_risk(auth, coordinator.activation_status, accept_block_risk=accept_block_risk)
+    check_not_on_call(coordinator, operation)
     proximity = proximity_check(operation, pac, totp, coordinator.session.clock.now())
     LOGGER.debug("Approving operation %s with %s", operation.id, auth.factor.value)
     try:
-        await coordinator.client.authorize(operation, auth, proximity=proximity)
+        await coordinator.client.authorize(
+            operation,
+            auth,
+            proximity=proximity,
+            mobile_token_data=mobile_token_data(screen_visits),
+        )
     except MobileTokenError as err:
         await _async_handle_failure(coordinator, err, operation)
         raise translate_error(err) from err
     await _async_finished(coordinator, EVENT_APPROVED, operation, user_id)
     return operation
+
+
+def check_not_on_call(coordinator: MobileTokenCoordinator, operation: Operation) -> None:
+    """Refuse an approval the bank forbids during a call while a phone reads a call.
+
+    Fraudsters coach their victims by phone; the bank marks such operations
+    ``blockApprovalOnCall``. The companion app's phone-state sensors chosen in
+    the options tell whether a call is going on.
+    """
+    if not operation.block_approval_on_call:
+        return
+    for entity_id in coordinator.config_entry.options.get(CONF_CALL_SENSORS, []):
+        state = coordinator.hass.states.get(entity_id)
+        if state is not None and state.state in PHONE_STATES_ON_CALL:
+            raise validation_error("blocked_on_call")
 
 
 async def async_reject(
@@ -71,6 +107,7 @@ async def async_reject(
     reason: str,
     *,
     user_id: str | None = None,
+    screen_visits: Sequence[ScreenVisit] = (),
 ) -> Operation:
     """Reject a pending operation with a reason (possession signature)."""
     await async_check_user_allowed(coordinator.hass, coordinator.config_entry, user_id)
@@ -80,7 +117,9 @@ async def async_reject(
     )
     LOGGER.debug("Rejecting operation %s (%s)", operation.id, reason)
     try:
-        await coordinator.client.reject(operation.id, reason)
+        await coordinator.client.reject(
+            operation.id, reason, mobile_token_data=mobile_token_data(screen_visits)
+        )
     except MobileTokenError as err:
         await _async_handle_failure(coordinator, err, operation)
         raise translate_error(err) from err

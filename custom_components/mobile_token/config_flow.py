@@ -30,6 +30,8 @@ from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     LanguageSelector,
     NumberSelector,
     NumberSelectorConfig,
@@ -52,6 +54,7 @@ from .const import (
     CONF_APP_KEY,
     CONF_APP_SECRET,
     CONF_APP_VALUES,
+    CONF_CALL_SENSORS,
     CONF_MASTER_PUBLIC_KEY,
     CONF_PIN_CONFIRM,
     DEFAULT_ACTIVATION_NAME,
@@ -523,6 +526,9 @@ class MobileTokenOptionsFlow(OptionsFlow):
                 vol.Optional(CONF_LANGUAGE): LanguageSelector(),
                 vol.Optional(CONF_ALLOWED_USERS, default=[]): SelectSelector(
                     SelectSelectorConfig(options=users, multiple=True)
+                ),
+                vol.Optional(CONF_CALL_SENSORS, default=[]): EntitySelector(
+                    EntitySelectorConfig(domain="sensor", multiple=True)
                 ),
             }
         )

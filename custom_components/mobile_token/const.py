@@ -29,6 +29,10 @@ CONF_PIN_CONFIRM: Final = "pin_confirm"
 
 # Options; also CONF_SCAN_INTERVAL and CONF_LANGUAGE of homeassistant.const.
 CONF_ALLOWED_USERS: Final = "allowed_users"
+# Phone-state sensors of the companion app; while one reads a call, approvals the bank
+# marked blockApprovalOnCall are refused.
+CONF_CALL_SENSORS: Final = "call_sensors"
+PHONE_STATES_ON_CALL: Final = frozenset({"ringing", "offhook"})
 
 # Polling as the mobile SDK does it: 7 s by default, never below 5 s.
 DEFAULT_SCAN_INTERVAL: Final = 7
@@ -45,6 +49,10 @@ DEFAULT_ACTIVATION_NAME: Final = "Home Assistant"
 
 # Bus event for notifications and automations.
 EVENT_OPERATION_ADDED: Final = "mobile_token_operation_added"
+
+# Bus event for each new inbox message, and how often the inbox is read.
+EVENT_MESSAGE_RECEIVED: Final = "mobile_token_message_received"
+INBOX_SCAN_INTERVAL: Final = timedelta(minutes=1)
 
 # Event entity event types.
 EVENT_ADDED: Final = "added"

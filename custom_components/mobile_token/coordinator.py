@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
@@ -56,6 +56,9 @@ from .mtoken.session import ActivationStatusInfo
 from .mtoken.sessions import AnySession
 from .protocol_upgrade import async_update_upgrade_issue
 
+if TYPE_CHECKING:
+    from .inbox import InboxCoordinator
+
 type MobileTokenConfigEntry = ConfigEntry[MobileTokenData]
 
 
@@ -64,6 +67,7 @@ class MobileTokenData:
     """What a loaded entry holds at runtime."""
 
     coordinator: MobileTokenCoordinator
+    inbox: InboxCoordinator
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Sensors: pending operations and the activation status."""
+"""Sensors: pending operations, the activation status and unread messages."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import (
     ACTIVATION_STATUSES,
@@ -24,7 +25,8 @@ from .const import (
     STATUS_REMOVED,
 )
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
-from .entity import MobileTokenEntity
+from .entity import MobileTokenEntity, device_info
+from .inbox import InboxCoordinator
 from .mtoken.model import Operation
 
 PARALLEL_UPDATES = 0
@@ -140,6 +142,7 @@ async def async_setup_entry(
     """Add the sensors of the activation."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities(MobileTokenSensor(coordinator, description) for description in SENSORS)
+    async_add_entities([UnreadMessagesSensor(entry.runtime_data.inbox)])
 
 
 class MobileTokenSensor(MobileTokenEntity, SensorEntity):
@@ -175,3 +178,22 @@ class MobileTokenSensor(MobileTokenEntity, SensorEntity):
     def extra_state_attributes(self) -> dict[str, Any]:
         """The attributes from the coordinator."""
         return self.entity_description.attributes_fn(self.coordinator, self._summary_cache)
+
+
+class UnreadMessagesSensor(CoordinatorEntity[InboxCoordinator], SensorEntity):
+    """How many of the bank's messages are unread (the inbox's own count)."""
+
+    _attr_has_entity_name = True
+    _attr_translation_key = "unread_messages"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, inbox: InboxCoordinator) -> None:
+        super().__init__(inbox)
+        entry = inbox.config_entry
+        self._attr_unique_id = f"{entry.entry_id}_unread_messages"
+        self._attr_device_info = device_info(entry)
+
+    @property
+    def native_value(self) -> StateType:
+        """The unread count the server reports."""
+        return None if self.coordinator.data is None else self.coordinator.data.unread

@@ -33,6 +33,7 @@ from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
 from .errors import failure_error, validation_error
 from .mtoken.factors import Factor
 from .mtoken.operations import REJECT_REASONS
+from .permissions import async_check_user_allowed
 
 ATTR_ACCEPT_BLOCK_RISK: Final = "accept_block_risk"
 
@@ -44,6 +45,10 @@ SERVICE_GET_HISTORY: Final = "get_history"
 SERVICE_SIGN_OFFLINE_QR: Final = "sign_offline_qr"
 SERVICE_PARSE_OFFLINE_QR: Final = "parse_offline_qr"
 SERVICE_REFRESH: Final = "refresh"
+SERVICE_GET_MESSAGES: Final = "get_messages"
+SERVICE_MARK_MESSAGE_READ: Final = "mark_message_read"
+ATTR_MESSAGE_ID: Final = "message_id"
+ATTR_ALL: Final = "all"
 
 # Used when the caller gives no reason, as in the CLI and the blueprint; services.yaml shows it.
 DEFAULT_REJECT_REASON: Final = "UNEXPECTED_OPERATION"
@@ -99,6 +104,14 @@ SIGN_OFFLINE_QR_SCHEMA: Final = vol.Schema(
 )
 PARSE_OFFLINE_QR_SCHEMA: Final = vol.Schema({vol.Required(ATTR_QR): cv.string})
 REFRESH_SCHEMA: Final = vol.Schema(ENTRY_SCHEMA)
+GET_MESSAGES_SCHEMA: Final = vol.Schema({**ENTRY_SCHEMA, vol.Optional(ATTR_MESSAGE_ID): cv.string})
+MARK_MESSAGE_READ_SCHEMA: Final = vol.Schema(
+    {
+        **ENTRY_SCHEMA,
+        vol.Exclusive(ATTR_MESSAGE_ID, "which"): cv.string,
+        vol.Exclusive(ATTR_ALL, "which"): vol.IsTrue(),
+    }
+)
 
 OFFLINE_CODE_NOTE: Final = (
     "A wrong PIN still yields a code: the bank refuses it when it is typed in."
@@ -198,6 +211,21 @@ async def _refresh(call: ServiceCall) -> None:
         raise refresh_error(coordinator.last_exception)
 
 
+async def _get_messages(call: ServiceCall) -> ServiceResponse:
+    entry = get_config_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+    await async_check_user_allowed(call.hass, entry, call.context.user_id)
+    messages = await entry.runtime_data.inbox.async_get_messages(call.data.get(ATTR_MESSAGE_ID))
+    return {"messages": [message.to_dict() for message in messages]}
+
+
+async def _mark_message_read(call: ServiceCall) -> None:
+    if ATTR_MESSAGE_ID not in call.data and not call.data.get(ATTR_ALL):
+        raise validation_error("message_required")
+    entry = get_config_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+    await async_check_user_allowed(call.hass, entry, call.context.user_id)
+    await entry.runtime_data.inbox.async_mark_read(call.data.get(ATTR_MESSAGE_ID))
+
+
 def refresh_error(cause: BaseException | None) -> HomeAssistantError:
     """The failed refresh's own translated error, else the generic connection failure."""
     if isinstance(cause, HomeAssistantError) and cause.translation_domain == DOMAIN:
@@ -219,6 +247,13 @@ _SERVICES: Final[tuple[tuple[str, Any, vol.Schema, SupportsResponse], ...]] = (
     (SERVICE_SIGN_OFFLINE_QR, _sign_offline_qr, SIGN_OFFLINE_QR_SCHEMA, SupportsResponse.ONLY),
     (SERVICE_PARSE_OFFLINE_QR, _parse_offline_qr, PARSE_OFFLINE_QR_SCHEMA, SupportsResponse.ONLY),
     (SERVICE_REFRESH, _refresh, REFRESH_SCHEMA, SupportsResponse.NONE),
+    (SERVICE_GET_MESSAGES, _get_messages, GET_MESSAGES_SCHEMA, SupportsResponse.ONLY),
+    (
+        SERVICE_MARK_MESSAGE_READ,
+        _mark_message_read,
+        MARK_MESSAGE_READ_SCHEMA,
+        SupportsResponse.NONE,
+    ),
 )
 
 

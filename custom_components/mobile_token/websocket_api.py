@@ -8,7 +8,13 @@ and the error translation are there, shared with the actions.
 - ``mobile_token/subscribe`` {entry_id}: a result, then an event with the
   full pending list at once and after every change.
 - ``mobile_token/approve`` {entry_id, operation_id, pin | factor, pac | totp,
-  accept_block_risk}, ``mobile_token/reject`` {entry_id, operation_id, reason}.
+  accept_block_risk, screen_visits}, ``mobile_token/reject`` {entry_id,
+  operation_id, reason, screen_visits}; ``screen_visits`` is the record of the
+  pre-approval screens the user saw (sent to the bank as ``mobileTokenData``).
+- ``mobile_token/refresh`` {entry_id}: fetch the list now (the card shows it is loading).
+- ``mobile_token/claim`` {entry_id, operation_id}: claim an operation from a QR code or link.
+- ``mobile_token/messages`` {entry_id, message_id?}: the inbox, or one message with its body;
+  ``mobile_token/message_read`` {entry_id, message_id?}: mark one (or, without id, all) read.
 
 Errors are sent with the translation key as the code, the English message,
 and the translation placeholders (``remaining_attempts`` after a wrong PIN).
@@ -28,8 +34,10 @@ from homeassistant.exceptions import HomeAssistantError
 from . import actions
 from .const import CONF_ALLOWED_USERS, DOMAIN, MAX_REASON_LENGTH
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
-from .errors import validation_error
+from .errors import translate_error, validation_error
+from .mtoken.errors import MobileTokenError
 from .mtoken.factors import Factor
+from .mtoken.mobile_token_data import ScreenVisit, parse_screen_visits
 from .mtoken.model import Operation
 from .permissions import async_check_user_allowed
 from .services import get_config_entry
@@ -37,6 +45,12 @@ from .services import get_config_entry
 WS_SUBSCRIBE: Final = f"{DOMAIN}/subscribe"
 WS_APPROVE: Final = f"{DOMAIN}/approve"
 WS_REJECT: Final = f"{DOMAIN}/reject"
+WS_REFRESH: Final = f"{DOMAIN}/refresh"
+WS_CLAIM: Final = f"{DOMAIN}/claim"
+WS_MESSAGES: Final = f"{DOMAIN}/messages"
+WS_MESSAGE_READ: Final = f"{DOMAIN}/message_read"
+ATTR_SCREEN_VISITS: Final = "screen_visits"
+ATTR_MESSAGE_ID: Final = "message_id"
 
 ATTR_ENTRY_ID: Final = "entry_id"
 ATTR_OPERATION_ID: Final = "operation_id"
@@ -61,6 +75,10 @@ def async_setup_websocket_api(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, websocket_subscribe)
     websocket_api.async_register_command(hass, websocket_approve)
     websocket_api.async_register_command(hass, websocket_reject)
+    websocket_api.async_register_command(hass, websocket_refresh)
+    websocket_api.async_register_command(hass, websocket_claim)
+    websocket_api.async_register_command(hass, websocket_messages)
+    websocket_api.async_register_command(hass, websocket_message_read)
 
 
 def operation_payload(operation: Operation, coordinator: MobileTokenCoordinator) -> dict[str, Any]:
@@ -81,7 +99,15 @@ def pending_payload(coordinator: MobileTokenCoordinator) -> dict[str, Any]:
         "allowBiometry": coordinator.allow_biometry,
         "available": coordinator.last_update_success,
         "loaded": True,
+        # The server's clock now: the card counts expiry down on it, not on the browser's.
+        "serverTime": coordinator.session.clock.now_ms(),
+        "unreadMessages": _unread(coordinator),
     }
+
+
+def _unread(coordinator: MobileTokenCoordinator) -> int | None:
+    inbox = coordinator.config_entry.runtime_data.inbox
+    return None if inbox.data is None else inbox.data.unread
 
 
 def _send_error(
@@ -234,6 +260,7 @@ def _check_pin(msg: dict[str, Any]) -> None:
         vol.Optional(ATTR_PAC): str,
         vol.Optional(ATTR_TOTP): str,
         vol.Optional(ATTR_ACCEPT_BLOCK_RISK, default=False): bool,
+        vol.Optional(ATTR_SCREEN_VISITS, default=[]): list,
     }
 )
 @websocket_api.async_response
@@ -243,6 +270,7 @@ async def websocket_approve(
     """Approve a pending operation with the PIN typed into the card, or another factor."""
     try:
         _check_pin(msg)
+        visits = screen_visits(msg)
     except HomeAssistantError as err:
         _send_error(connection, msg["id"], err)
         return
@@ -259,6 +287,7 @@ async def websocket_approve(
             totp=msg.get(ATTR_TOTP),
             user_id=connection.user.id,
             accept_block_risk=msg[ATTR_ACCEPT_BLOCK_RISK],
+            screen_visits=visits,
         ),
         "APPROVED",
     )
@@ -270,6 +299,7 @@ async def websocket_approve(
         vol.Required(ATTR_ENTRY_ID): str,
         vol.Required(ATTR_OPERATION_ID): str,
         vol.Required(ATTR_REASON): vol.All(str, vol.Length(min=1, max=MAX_REASON_LENGTH)),
+        vol.Optional(ATTR_SCREEN_VISITS, default=[]): list,
     }
 )
 @websocket_api.async_response
@@ -277,12 +307,128 @@ async def websocket_reject(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """Reject a pending operation with the reason chosen in the card."""
+    try:
+        visits = screen_visits(msg)
+    except HomeAssistantError as err:
+        _send_error(connection, msg["id"], err)
+        return
     await _run_action(
         hass,
         connection,
         msg,
         lambda coordinator: actions.async_reject(
-            coordinator, msg[ATTR_OPERATION_ID], msg[ATTR_REASON], user_id=connection.user.id
+            coordinator,
+            msg[ATTR_OPERATION_ID],
+            msg[ATTR_REASON],
+            user_id=connection.user.id,
+            screen_visits=visits,
         ),
         "REJECTED",
     )
+
+
+def screen_visits(msg: dict[str, Any]) -> tuple[ScreenVisit, ...]:
+    """The card's record of the pre-approval screens, validated, or a translated refusal."""
+    try:
+        return parse_screen_visits(msg[ATTR_SCREEN_VISITS])
+    except MobileTokenError as err:
+        raise translate_error(err) from err
+
+
+async def _answer(
+    connection: websocket_api.ActiveConnection,
+    msg: dict[str, Any],
+    work: Callable[[], Awaitable[Any]],
+) -> None:
+    """Send ``work``'s result, or its translated error."""
+    try:
+        result = await work()
+    except HomeAssistantError as err:
+        _send_error(connection, msg["id"], err)
+        return
+    connection.send_result(msg["id"], result)
+
+
+@websocket_api.websocket_command(
+    {vol.Required("type"): WS_REFRESH, vol.Required(ATTR_ENTRY_ID): str}
+)
+@websocket_api.async_response
+async def websocket_refresh(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Fetch the pending list now; subscribers get the new list as usual."""
+
+    async def _refresh() -> dict[str, Any]:
+        entry = await _allowed_entry(hass, connection, msg[ATTR_ENTRY_ID])
+        await entry.runtime_data.coordinator.async_refresh()
+        await entry.runtime_data.inbox.async_refresh()
+        return {"available": entry.runtime_data.coordinator.last_update_success}
+
+    await _answer(connection, msg, _refresh)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): WS_CLAIM,
+        vol.Required(ATTR_ENTRY_ID): str,
+        vol.Required(ATTR_OPERATION_ID): vol.All(str, vol.Length(min=1, max=256)),
+    }
+)
+@websocket_api.async_response
+async def websocket_claim(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Claim an operation whose id the card read from a QR code or link."""
+
+    async def _claim() -> dict[str, Any]:
+        entry = get_config_entry(hass, msg[ATTR_ENTRY_ID])
+        coordinator = entry.runtime_data.coordinator
+        operation = await actions.async_claim(
+            coordinator, msg[ATTR_OPERATION_ID], user_id=connection.user.id
+        )
+        return {"operation": operation_payload(operation, coordinator)}
+
+    await _answer(connection, msg, _claim)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): WS_MESSAGES,
+        vol.Required(ATTR_ENTRY_ID): str,
+        vol.Optional(ATTR_MESSAGE_ID): str,
+    }
+)
+@websocket_api.async_response
+async def websocket_messages(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """The bank's messages, or one message with its body (HTML is sanitised by the card)."""
+
+    async def _messages() -> dict[str, Any]:
+        entry = await _allowed_entry(hass, connection, msg[ATTR_ENTRY_ID])
+        messages = await entry.runtime_data.inbox.async_get_messages(msg.get(ATTR_MESSAGE_ID))
+        return {"messages": [message.to_dict() for message in messages]}
+
+    await _answer(connection, msg, _messages)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): WS_MESSAGE_READ,
+        vol.Required(ATTR_ENTRY_ID): str,
+        vol.Optional(ATTR_MESSAGE_ID): str,
+    }
+)
+@websocket_api.async_response
+async def websocket_message_read(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Mark a message read (all of them without an id)."""
+
+    async def _read() -> dict[str, Any]:
+        entry = await _allowed_entry(hass, connection, msg[ATTR_ENTRY_ID])
+        inbox = entry.runtime_data.inbox
+        await inbox.async_mark_read(msg.get(ATTR_MESSAGE_ID))
+        return {"unread": None if inbox.data is None else inbox.data.unread}
+
+    await _answer(connection, msg, _read)

@@ -84,9 +84,9 @@ test("every attribute type renders its value; unknown types only the label", () 
   assert.match(image, /href="https:\/\/x.example\/o.png"/);
   const conversion = renderAttribute({ type: "AMOUNT_CONVERSION", id: "c", label: "Rate", dynamic: true, sourceValueFormatted: "€25", targetValueFormatted: "631 Kč" }, "en");
   assert.match(conversion, /€25.*631 Kč.*may still change/s);
-  const alert = renderAttribute({ type: "ALERT", id: "a", label: "Careful", message: "hidden" }, "en");
-  assert.match(alert, /Careful/);
-  assert.doesNotMatch(alert, /hidden/);
+  const alert = renderAttribute({ type: "ALERT", id: "a", label: "Careful", alertType: "ERROR", title: "Fraud?", message: "Hang up" }, "en");
+  assert.match(alert, /alert-box error/);
+  assert.match(alert, /Fraud\?.*Hang up/s);
 });
 
 test("approval mode follows the allowed factors", () => {

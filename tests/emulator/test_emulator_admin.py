@@ -248,7 +248,10 @@ async def test_demo_seeds_operations_once_activated(
         client.language = "cs"
         reply = await client.token_post(device, PATH_LIST)
         operations = reply.response_object
-        assert len(operations) == 5
+        assert len(operations) == 6
+        guarded = next(op for op in operations if op["name"] == "authorize_payment_guarded")
+        assert [s["type"] for s in guarded["ui"]["preApprovalScreens"]] == ["WARNING", "QR_SCAN"]
+        assert guarded["formData"]["attributes"][-1]["type"] == "ALERT"
         names = {op["name"] for op in operations}
         assert {
             "authorize_payment",

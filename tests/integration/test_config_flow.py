@@ -38,6 +38,7 @@ from custom_components.mobile_token.const import (
     CONF_APP_KEY,
     CONF_APP_SECRET,
     CONF_APP_VALUES,
+    CONF_CALL_SENSORS,
     CONF_MASTER_PUBLIC_KEY,
     CONF_PIN_CONFIRM,
     DOMAIN,
@@ -415,6 +416,7 @@ async def test_options(
         CONF_SCAN_INTERVAL: 30,
         CONF_LANGUAGE: "cs",
         CONF_ALLOWED_USERS: [hass_read_only_user.id],
+        CONF_CALL_SENSORS: ["sensor.pixel_phone_state"],
     }
 
     # Below the mobile SDK's minimum of 5 s: refused by the form, not silently raised.

@@ -86,7 +86,13 @@ async def test_entities_after_setup(
     entries = er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
     assert {entry.unique_id for entry in entries} == {
         f"{config_entry.entry_id}_{key}"
-        for key in ("pending_operations", "activation_status", "operations", "polling")
+        for key in (
+            "pending_operations",
+            "activation_status",
+            "operations",
+            "polling",
+            "unread_messages",
+        )
     }
 
 

@@ -24,6 +24,8 @@ ACTIONS = {
     "sign_offline_qr",
     "parse_offline_qr",
     "refresh",
+    "get_messages",
+    "mark_message_read",
 }
 KEY_IN_SOURCE = re.compile(
     r'(?:validation_error|failure_error)\(\s*"([a-z_]+)"|translation_key="([a-z_]+)"'

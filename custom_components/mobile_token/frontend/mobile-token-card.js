@@ -12,6 +12,10 @@
  */
 
 import { defineElements } from "./define-elements.js";
+import { SDK2_STRINGS } from "./mt-strings-sdk2.js";
+import { renderAlertAttribute, renderElements, screensOf, approveControl, listTexts, detailLayout } from "./mt-sdk2.js";
+import { messagesView, claimView, claimOperationIdOf, WS_MESSAGES, WS_MESSAGE_READ, WS_CLAIM, WS_REFRESH } from "./mt-views.js";
+import { hasScanner, scanCode } from "./mt-scanner.js";
 
 export const DOMAIN = "mobile_token";
 export const WS_SUBSCRIBE = "mobile_token/subscribe";
@@ -169,6 +173,8 @@ export const STRINGS = {
   },
 };
 
+for (const language of Object.keys(STRINGS)) Object.assign(STRINGS[language], SDK2_STRINGS[language]);
+
 // --- pure helpers -------------------------------------------------------------------------
 
 /** The card's language for a Home Assistant language tag ("cs", "cs-CZ" → cs; anything else → en). */
@@ -272,12 +278,12 @@ export function proximityFields(text) {
 
 /** The pre-approval screen type, or null when there is none. */
 export function preApprovalType(operation) {
-  return operation?.ui?.preApprovalScreen?.type ?? null;
+  return screensOf(operation)[0]?.type ?? null;
 }
 
 /** Whether approval needs the proximity code (a QR_SCAN pre-approval screen, §2). */
 export function requiresProximity(operation) {
-  return operation.requiresProximity ?? preApprovalType(operation) === "QR_SCAN";
+  return operation.requiresProximity ?? screensOf(operation).some((screen) => screen.type === "QR_SCAN");
 }
 
 /** How the Approve button proceeds: "pin" pad, direct "possession", direct "biometry", or "none". */
@@ -291,8 +297,10 @@ export function approvalMode(operation) {
 }
 
 /** The websocket approve message for one operation. */
-export function approveMessage(entryId, operationId, { pin, factor, proximity, acceptBlockRisk } = {}) {
+export function approveMessage(entryId, operationId, { pin, factor, proximity, acceptBlockRisk, visits } = {}) {
   const message = { type: WS_APPROVE, entry_id: entryId, operation_id: operationId };
+  // The record of the pre-approval screens, for the bank's fraud detection (mobileTokenData).
+  if (visits?.length) message.screen_visits = visits;
   if (pin) message.pin = pin;
   else if (factor) message.factor = factor;
   // Only after the integration warned that this PIN attempt is the last one.
@@ -301,9 +309,10 @@ export function approveMessage(entryId, operationId, { pin, factor, proximity, a
 }
 
 /** The websocket reject message; a custom reason is sent upper-cased like the bank's codes. */
-export function rejectMessage(entryId, operationId, reason, customReason = "") {
+export function rejectMessage(entryId, operationId, reason, customReason = "", visits = []) {
   const chosen = reason === CUSTOM_REASON ? String(customReason).trim().toUpperCase() : reason;
-  return { type: WS_REJECT, entry_id: entryId, operation_id: operationId, reason: chosen || "UNKNOWN" };
+  const message = { type: WS_REJECT, entry_id: entryId, operation_id: operationId, reason: chosen || "UNKNOWN" };
+  return visits.length ? { ...message, screen_visits: visits } : message;
 }
 
 /** The error code of a rejected websocket promise (`{code, message}`). */
@@ -386,6 +395,8 @@ export function renderAttribute(attribute, language) {
       return renderPartyInfo(attribute, language);
     case "IMAGE":
       return renderImage(attribute, language);
+    case "ALERT":
+      return renderAlertAttribute(attribute, language);
     default:
       return `<div class="row unknown"><div class="label">${esc(attribute?.label)}</div></div>`;
   }
@@ -404,10 +415,15 @@ function renderError(state, language) {
   return `<div class="error" role="alert">${esc(state.error)}${attempts}</div>`;
 }
 
-function renderPreApproval(operation, state, language) {
-  const screen = operation.ui.preApprovalScreen;
+function renderPreApproval(operation, state, language, nowMs = Date.now()) {
+  const screens = screensOf(operation);
+  const index = Math.min(state.screenIndex ?? 0, screens.length - 1);
+  const screen = screens[index];
   const type = screen.type;
-  const items = (screen.items ?? []).map((item) => `<li>${esc(item)}</li>`).join("");
+  const control = approveControl(screen);
+  const waiting = control.counter ? Math.ceil((state.screenOpenedAt + control.counter * 1000 - nowMs) / 1000) : 0;
+  const step = screens.length > 1 ? `<div class="hint step">${esc(localize(language, "screen_step", { step: index + 1, count: screens.length }))}</div>` : "";
+  const elements = renderElements(screen, language);
   // The bank may warn about fraud here: rejecting must not need the extra steps.
   const reject = button("reject", operation.id, localize(language, "reject"));
   let confirm;
@@ -415,19 +431,22 @@ function renderPreApproval(operation, state, language) {
     confirm = `<label class="field"><span>${esc(localize(language, "proximity_label"))}</span>
       <input type="text" data-input="proximity" data-op="${esc(operation.id)}" value="${esc(state.proximity)}" autocomplete="off" spellcheck="false" inputmode="text">
       <small>${esc(localize(language, "proximity_hint"))}</small></label>
-      <div class="buttons">${reject}${button("pre-continue", operation.id, localize(language, "continue"), { primary: true })}</div>`;
-  } else if (screen.approvalType === "SLIDER") {
+      <div class="buttons">${reject}${state.scanner ? button("proximity-scan", operation.id, localize(language, "scan")) : ""}${button("pre-continue", operation.id, localize(language, "continue"), { primary: true })}</div>`;
+  } else if (waiting > 0) {
+    confirm = `<div class="buttons" data-waiting="1">${reject}${button("pre-continue", operation.id, localize(language, "wait_seconds", { seconds: waiting }), { primary: true, disabled: true })}</div>`;
+  } else if (control.kind === "slider") {
     confirm = `<label class="slider"><span>${esc(localize(language, "slide_to_confirm"))}</span>
       <input type="range" min="0" max="100" step="1" value="0" data-input="slider" data-op="${esc(operation.id)}" aria-label="${esc(localize(language, "slide_to_confirm"))}"></label>
       <div class="buttons single">${reject}</div>`;
   } else {
-    confirm = `<div class="buttons">${reject}${button("pre-continue", operation.id, localize(language, "continue"), { primary: true })}</div>`;
+    confirm = `<div class="buttons">${reject}${button("pre-continue", operation.id, control.text || localize(language, "continue"), { primary: true })}</div>`;
   }
   const kind = type === "WARNING" ? "warning" : type === "QR_SCAN" ? "qr" : "info";
   return `<div class="pre ${kind}">
+    ${step}
     <div class="pre-heading">${esc(screen.heading)}</div>
     <div class="pre-message">${esc(screen.message)}</div>
-    ${items ? `<ul>${items}</ul>` : ""}
+    ${elements}
     ${renderError(state, language)}
     ${confirm}
   </div>`;
@@ -498,7 +517,7 @@ export function renderOperation(operation, state, language, nowMs) {
   const expired = expiresMs !== null && nowMs >= expiresMs;
   const form = operation.formData ?? {};
   const header = `<div class="op-header">
-      <div class="op-title">${esc(form.title)}</div>
+      <div class="op-title">${esc(listTexts(operation).title)}</div>
       ${expiresMs !== null ? `<div class="countdown${expired ? " expired" : ""}" data-expires="${expiresMs}"></div>` : ""}
     </div>`;
   if (state.view === "busy") {
@@ -507,11 +526,16 @@ export function renderOperation(operation, state, language, nowMs) {
   if (state.view === "pin") return header + renderPinPad(operation, state, language);
   if (state.view === "reject") return header + renderRejectForm(operation, state, language);
   if (preApprovalType(operation) && !state.preDone && !expired) {
-    return header + renderPreApproval(operation, state, language);
+    return header + renderPreApproval(operation, state, language, nowMs);
   }
-  const attributes = (form.attributes ?? []).map((attribute) => renderAttribute(attribute, language)).join("");
+  const layout = detailLayout(operation);
+  const attributes = layout.sections
+    .map((section) => (section.title ? `<div class="heading" role="heading" aria-level="3">${esc(section.title)}</div>` : "") +
+      section.cells.map(({ attribute }) => renderAttribute(attribute, language)).join(""))
+    .join("");
+  const message = layout.showTitleAndMessage ? listTexts(operation).message : "";
   return `${header}
-    ${form.message ? `<div class="op-message">${esc(form.message)}</div>` : ""}
+    ${message ? `<div class="op-message">${esc(message)}</div>` : ""}
     ${attributes ? `<div class="attributes">${attributes}</div>` : ""}
     ${renderError(state, language)}
     ${renderDecisionButtons(operation, state, language, expired)}`;
@@ -562,6 +586,23 @@ export function renderResult(result, language) {
 // --- styles -------------------------------------------------------------------------------
 
 const STYLES = `
+  .mt-tools { margin-left: auto; display: flex; gap: 6px; }
+  .tool { font: inherit; font-size: 0.85em; border: 1px solid var(--divider-color, #ccc); border-radius: 14px; background: none; color: var(--primary-color); padding: 2px 10px; cursor: pointer; }
+  .progress { height: 3px; background: linear-gradient(90deg, transparent, var(--primary-color), transparent); background-size: 200% 100%; animation: mt-progress 1.2s linear infinite; }
+  @keyframes mt-progress { from { background-position: 200% 0; } to { background-position: -200% 0; } }
+  .alert-box { border-left: 4px solid var(--info-color, #039be5); background: color-mix(in srgb, var(--info-color, #039be5) 12%, transparent); padding: 8px 10px; border-radius: 6px; margin: 6px 0; display: block; }
+  .alert-box.success { border-color: var(--success-color, #43a047); background: color-mix(in srgb, var(--success-color, #43a047) 12%, transparent); }
+  .alert-box.warning { border-color: var(--warning-color, #ffa000); background: color-mix(in srgb, var(--warning-color, #ffa000) 14%, transparent); }
+  .alert-box.error { border-color: var(--error-color, #db4437); background: color-mix(in srgb, var(--error-color, #db4437) 12%, transparent); }
+  .alert-title { font-weight: 600; }
+  .items { margin: 6px 0; padding-left: 20px; }
+  .list-item.warning { color: var(--warning-color, #ffa000); }
+  .list-item.error { color: var(--error-color, #db4437); }
+  .link-button { display: inline-block; margin: 6px 0; padding: 6px 14px; border-radius: 16px; border: 1px solid var(--primary-color); color: var(--primary-color); text-decoration: none; }
+  .message-row { display: grid; width: 100%; text-align: left; font: inherit; background: none; border: none; border-bottom: 1px solid var(--divider-color, #ddd); padding: 8px 4px; color: inherit; cursor: pointer; }
+  .message-row.unread .message-subject { font-weight: 700; }
+  .message-summary { color: var(--secondary-text-color); }
+  .message-body { margin: 10px 0; overflow-wrap: anywhere; }
 :host { display: block; }
 ha-card { overflow: hidden; }
 .mt-header { display: flex; align-items: center; justify-content: space-between; gap: 8px; padding: 16px 16px 8px; line-height: 1.4; font-size: 1.3em; font-weight: 500; color: var(--ha-card-header-color, var(--primary-text-color)); }
@@ -656,7 +697,7 @@ pre.generic { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.8em; 
 const BaseElement = globalThis.HTMLElement ?? class {};
 
 function newUiState() {
-  return { view: "detail", preDone: false, pin: "", proximity: "", reason: REJECT_REASONS[0], customReason: "", error: null, remaining: null, busyText: "", acceptBlockRisk: false };
+  return { view: "detail", preDone: false, pin: "", proximity: "", reason: REJECT_REASONS[0], customReason: "", error: null, remaining: null, busyText: "", acceptBlockRisk: false, screenIndex: 0, screenOpenedAt: Date.now(), visits: [] };
 }
 
 export class MobileTokenCard extends BaseElement {
@@ -757,6 +798,7 @@ export class MobileTokenCard extends BaseElement {
         { type: WS_SUBSCRIBE, entry_id: entryId },
       );
       if (!this.isConnected) this._dropSubscription();
+      else this._refresh();
     } catch (error) {
       this._status = "error";
       this._loadError = errorText(this._language, error);
@@ -799,6 +841,9 @@ export class MobileTokenCard extends BaseElement {
       return;
     }
     this._available = event?.available !== false;
+    // The server's clock: expiry counts down on it, whatever the browser's clock says.
+    if (Number.isFinite(event?.serverTime)) this._clockOffset = event.serverTime - Date.now();
+    this._unread = Number.isInteger(event?.unreadMessages) ? event.unreadMessages : null;
     this._operations = Array.isArray(event?.operations) ? event.operations : [];
     this._allowBiometry = Boolean(event?.allowBiometry);
     this._status = "ready";
@@ -836,6 +881,15 @@ export class MobileTokenCard extends BaseElement {
         this._render();
       },
       "pre-continue": () => this._continuePreApproval(operationId),
+      "open-messages": () => this._openMessages(),
+      "messages-open": () => this._openMessages(),
+      "message-open": () => this._openMessage(operationId),
+      "messages-read-all": () => this._readAll(),
+      "open-claim": () => this._show("claim", { _claim: {} }),
+      "list-back": () => this._show("list", {}),
+      "claim-submit": () => this._submitClaim(),
+      "claim-scan": () => this._scanInto("claim"),
+      "proximity-scan": () => this._scanInto("proximity", operationId),
       approve: () => this._startApproval(operationId),
       reject: () => this._update(operationId, { view: "reject", error: null }),
       "reject-cancel": () => this._update(operationId, { view: "detail", error: null }),
@@ -857,7 +911,99 @@ export class MobileTokenCard extends BaseElement {
     if (kind === "proximity") state.proximity = target.value;
     else if (kind === "custom-reason") state.customReason = target.value;
     else if (kind === "reason") this._update(target.dataset.op, { reason: target.value });
-    else if (kind === "slider" && Number(target.value) >= 100) this._update(target.dataset.op, { preDone: true });
+    else if (kind === "slider" && Number(target.value) >= 100) this._continuePreApproval(target.dataset.op);
+    else if (kind === "claim") this._claim = { ...(this._claim ?? {}), text: target.value };
+  }
+
+  // --- messages, claim, scanner, refresh ---
+
+  _show(view, changes) {
+    Object.assign(this, changes);
+    this._view = view;
+    this._render();
+  }
+
+  async _ws(message) {
+    return this._hass.connection.sendMessagePromise({ ...message, entry_id: this._entryId });
+  }
+
+  async _openMessages() {
+    try {
+      const result = await this._ws({ type: WS_MESSAGES });
+      this._show("messages", { _messages: { messages: result.messages } });
+    } catch (error) {
+      this._show("messages", { _messages: { error: errorText(this._language, error) } });
+    }
+  }
+
+  async _openMessage(messageId) {
+    try {
+      const result = await this._ws({ type: WS_MESSAGES, message_id: messageId });
+      const open = result.messages[0];
+      this._show("messages", { _messages: { ...this._messages, open } });
+      if (open && !open.read) {
+        const read = await this._ws({ type: WS_MESSAGE_READ, message_id: messageId });
+        this._unread = read.unread;
+        this._render();
+      }
+    } catch (error) {
+      this._show("messages", { _messages: { error: errorText(this._language, error) } });
+    }
+  }
+
+  async _readAll() {
+    try {
+      const read = await this._ws({ type: WS_MESSAGE_READ });
+      this._unread = read.unread;
+      await this._openMessages();
+    } catch (error) {
+      this._show("messages", { _messages: { error: errorText(this._language, error) } });
+    }
+  }
+
+  async _submitClaim() {
+    const operationId = claimOperationIdOf(this._claim?.text);
+    if (!operationId) {
+      this._show("claim", { _claim: { ...this._claim, error: localize(this._language, "claim_invalid"), done: false } });
+      return;
+    }
+    try {
+      await this._ws({ type: WS_CLAIM, operation_id: operationId });
+      this._show("list", { _claim: {} });
+    } catch (error) {
+      this._show("claim", { _claim: { ...this._claim, error: errorText(this._language, error), done: false } });
+    }
+  }
+
+  /** Fill the claim or proximity field from the companion app's camera. */
+  async _scanInto(field, operationId) {
+    const text = await scanCode(this._hass, {
+      title: localize(this._language, "scan_title"),
+      description: localize(this._language, "scan_description"),
+      alternative: localize(this._language, "scan_type_instead"),
+    });
+    if (text === null) return;
+    if (field === "claim") {
+      this._claim = { text };
+      await this._submitClaim();
+    } else {
+      this._state(operationId).proximity = text;
+      this._continuePreApproval(operationId);
+    }
+  }
+
+  /** Fetch the list now and show that it is loading (the SDK's isLoadingOperations). */
+  async _refresh() {
+    this._refreshing = true;
+    this._render();
+    try {
+      await this._ws({ type: WS_REFRESH });
+    } catch {
+      // The subscription reports an unavailable server; nothing to add here.
+    } finally {
+      this._refreshing = false;
+      this._render();
+    }
   }
 
   _onKeyDown(event) {
@@ -879,11 +1025,28 @@ export class MobileTokenCard extends BaseElement {
   _continuePreApproval(operationId) {
     const operation = this._operation(operationId);
     const state = this._state(operationId);
-    if (operation && requiresProximity(operation) && !proximityFields(state.proximity)) {
+    const screens = operation ? screensOf(operation) : [];
+    const index = Math.min(state.screenIndex ?? 0, Math.max(screens.length - 1, 0));
+    const screen = screens[index];
+    if (screen?.type === "QR_SCAN" && !proximityFields(state.proximity)) {
       this._update(operationId, { error: localize(this._language, "error_proximity_required") });
       return;
     }
-    this._update(operationId, { preDone: true, error: null });
+    const now = Date.now() + (this._clockOffset ?? 0);
+    const visits = [...state.visits];
+    if (screen?.id) {
+      visits.push({
+        screen: screen.id,
+        timestampOpened: new Date(state.screenOpenedAt + (this._clockOffset ?? 0)).toISOString(),
+        timestampClosed: new Date(now).toISOString(),
+        action: screen.type === "QR_SCAN" ? "SCAN" : "CONTINUE",
+      });
+    }
+    if (index + 1 < screens.length) {
+      this._update(operationId, { screenIndex: index + 1, screenOpenedAt: Date.now(), visits, error: null });
+      return;
+    }
+    this._update(operationId, { preDone: true, visits, error: null });
   }
 
   _startApproval(operationId) {
@@ -910,7 +1073,7 @@ export class MobileTokenCard extends BaseElement {
     this._update(operationId, { view: "busy", busyText: "working_approve", pin: "", error: null });
     try {
       await this._hass.connection.sendMessagePromise(
-        approveMessage(this._entryId, operationId, { ...credentials, proximity }),
+        approveMessage(this._entryId, operationId, { ...credentials, proximity, visits: this._state(operationId).visits }),
       );
       this._finish(operation, "approved");
     } catch (error) {
@@ -925,7 +1088,7 @@ export class MobileTokenCard extends BaseElement {
     this._update(operationId, { view: "busy", busyText: "working_reject", error: null });
     try {
       await this._hass.connection.sendMessagePromise(
-        rejectMessage(this._entryId, operationId, state.reason, state.customReason),
+        rejectMessage(this._entryId, operationId, state.reason, state.customReason, state.visits),
       );
       this._finish(operation, "rejected");
     } catch (error) {
@@ -962,7 +1125,7 @@ export class MobileTokenCard extends BaseElement {
   _ensureDom() {
     if (this.shadowRoot) return;
     const root = this.attachShadow({ mode: "open" });
-    root.innerHTML = `<style>${STYLES}</style><ha-card><div class="mt-header"><span class="card-title"></span><span class="badge" hidden></span></div><div class="list"></div></ha-card>`;
+    root.innerHTML = `<style>${STYLES}</style><ha-card><div class="mt-header"><span class="card-title"></span><span class="badge" hidden></span><span class="mt-tools"><button type="button" class="tool" data-action="open-claim"></button><button type="button" class="tool" data-action="open-messages"></button></span></div><div class="progress" hidden role="progressbar"></div><div class="list"></div></ha-card>`;
     root.addEventListener("click", (event) => this._onClick(event));
     root.addEventListener("input", (event) => this._onInput(event));
     root.addEventListener("change", (event) => this._onInput(event));
@@ -971,8 +1134,10 @@ export class MobileTokenCard extends BaseElement {
 
   _blocks() {
     const language = this._language;
-    const now = Date.now();
+    const now = Date.now() + (this._clockOffset ?? 0);
     const blocks = [];
+    if (this._view === "messages") return [{ key: "messages", html: messagesView(this._messages ?? {}, language) }];
+    if (this._view === "claim") return [{ key: "claim", html: claimView(this._claim ?? {}, language, hasScanner(this._hass)) }];
     for (const result of this._results.values()) {
       blocks.push({ key: `result:${result.operation.id}`, html: renderResult(result, language) });
     }
@@ -990,7 +1155,8 @@ export class MobileTokenCard extends BaseElement {
       }
       const visible = this._operations.filter((operation) => !this._results.has(operation.id));
       for (const operation of visible) {
-        blocks.push({ key: `op:${operation.id}`, html: renderOperation(operation, this._state(operation.id), language, now) });
+        const state = { ...this._state(operation.id), scanner: hasScanner(this._hass) };
+        blocks.push({ key: `op:${operation.id}`, html: renderOperation(operation, state, language, now) });
       }
       if (!visible.length && !this._results.size) {
         blocks.push({ key: "state", html: `<div class="state empty">${esc(localize(language, "empty"))}</div>`, bare: true });
@@ -1007,6 +1173,13 @@ export class MobileTokenCard extends BaseElement {
     const badge = root.querySelector(".badge");
     badge.hidden = !this._operations.length;
     badge.textContent = String(this._operations.length);
+    root.querySelector('[data-action="open-messages"]').textContent = this._unread
+      ? localize(this._language, "messages_unread", { count: this._unread })
+      : localize(this._language, "messages");
+    root.querySelector('[data-action="open-claim"]').textContent = localize(this._language, "claim");
+    const progress = root.querySelector(".progress");
+    progress.hidden = !this._refreshing;
+    progress.setAttribute("aria-label", localize(this._language, "refreshing"));
     const list = root.querySelector(".list");
     const existing = new Map([...list.children].map((node) => [node.dataset.key, node]));
     let previous = null;
@@ -1039,7 +1212,7 @@ export class MobileTokenCard extends BaseElement {
   /** Once a second: countdown texts only; a newly expired operation re-renders to disable Approve. */
   _tick() {
     if (!this.shadowRoot) return;
-    const now = Date.now();
+    const now = Date.now() + (this._clockOffset ?? 0);
     let crossed = false;
     for (const node of this.shadowRoot.querySelectorAll("[data-expires]")) {
       const remaining = Number(node.dataset.expires) - now;
@@ -1052,7 +1225,8 @@ export class MobileTokenCard extends BaseElement {
       const seconds = Math.ceil((Number(node.dataset.redirectUntil) - now) / 1000);
       node.textContent = seconds > 0 ? localize(this._language, "redirect_in", { seconds }) : localize(this._language, "redirect_now");
     }
-    if (crossed) this._render();
+    // A pre-approval screen's approve control counting down re-renders every second.
+    if (crossed || this.shadowRoot.querySelector("[data-waiting]")) this._render();
   }
 }
 

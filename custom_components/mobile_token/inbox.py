@@ -1,0 +1,102 @@
+"""Polling of the inbox: the bank's messages, their unread count, and news of new ones.
+
+Separate from the operations' coordinator: the inbox is read far less often,
+and a server without the inbox service must not disturb the operations. The
+newest page of messages is read every minute; a message not seen before is
+announced on the bus (``mobile_token_message_received``) for notifications,
+except the ones already there when the entry loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .const import DOMAIN, EVENT_MESSAGE_RECEIVED, INBOX_SCAN_INTERVAL, LOGGER
+from .errors import translate_error
+from .mtoken.errors import MobileTokenError
+from .mtoken.inbox import PAGE_SIZE, InboxClient, InboxMessage
+
+if TYPE_CHECKING:
+    from .coordinator import MobileTokenConfigEntry
+
+
+@dataclass(frozen=True)
+class InboxState:
+    """The unread count and the newest page of messages (without bodies)."""
+
+    unread: int
+    messages: list[InboxMessage] = field(default_factory=list)
+
+
+class InboxCoordinator(DataUpdateCoordinator[InboxState]):
+    """The inbox of one activation."""
+
+    config_entry: MobileTokenConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: MobileTokenConfigEntry, client: InboxClient
+    ) -> None:
+        """Keep the client of the entry's session."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN}_inbox",
+            update_interval=INBOX_SCAN_INTERVAL,
+        )
+        self.client = client
+        self._seen: set[str] | None = None
+
+    async def _async_update_data(self) -> InboxState:
+        """Read the count and the newest messages; announce the new ones."""
+        try:
+            unread = await self.client.unread_count()
+            messages = await self.client.messages(0, PAGE_SIZE)
+        except MobileTokenError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="inbox_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self._announce(messages)
+        return InboxState(unread, messages)
+
+    def _announce(self, messages: list[InboxMessage]) -> None:
+        ids = {message.id for message in messages}
+        if self._seen is not None:
+            for message in reversed(messages):  # oldest first, as they arrived
+                if message.id not in self._seen and not message.read:
+                    self.hass.bus.async_fire(
+                        EVENT_MESSAGE_RECEIVED,
+                        {
+                            "config_entry_id": self.config_entry.entry_id,
+                            "message_id": message.id,
+                            "subject": message.subject,
+                            "summary": message.summary,
+                        },
+                    )
+        self._seen = ids | (self._seen or set())
+
+    async def async_get_messages(self, message_id: str | None = None) -> list[InboxMessage]:
+        """Every message, or one message with its body."""
+        try:
+            if message_id is not None:
+                return [await self.client.message(message_id)]
+            return await self.client.all_messages()
+        except MobileTokenError as err:
+            raise translate_error(err) from err
+
+    async def async_mark_read(self, message_id: str | None) -> None:
+        """Mark one message read, or all with None; the count follows at once."""
+        try:
+            if message_id is None:
+                await self.client.mark_all_read()
+            else:
+                await self.client.mark_read(message_id)
+        except MobileTokenError as err:
+            raise translate_error(err) from err
+        await self.async_refresh()
