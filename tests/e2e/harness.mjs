@@ -96,6 +96,53 @@ async function checkProximity(page) {
   assert(sent.totp === "12345678" && !sent.pin && !sent.factor, "1FA approval with the TOTP only");
 }
 
+async function checkScreensAlertsAndScanner(page) {
+  const guarded = item(page, "op-guarded");
+  await guarded.getByText("Step 1 of 2").waitFor();
+  await guarded.getByText("If someone is guiding you on the phone, hang up now.").waitFor();
+  assert(await guarded.locator('a[href="tel:+420800123456"]').isVisible(), "call button with a tel: link");
+  await guarded.getByRole("button", { name: /Available in/ }).waitFor();
+  await screenshot(card(page), "harness-sdk2-screens");
+  await guarded.getByRole("button", { name: "I understand" }).click();
+  await guarded.getByText("Step 2 of 2").waitFor();
+  await guarded.getByRole("button", { name: "Scan" }).click();
+  await guarded.getByText("You have never paid this account before.").waitFor();
+  const text = await card(page).locator(".op-title").first().innerText();
+  assert(text.includes("Pay 24 990,00 Kč"), `list template title, got ${text}`);
+  await screenshot(card(page), "harness-sdk2-alert");
+  await guarded.getByRole("button", { name: "Approve", exact: true }).click();
+  for (const digit of "1234") await page.keyboard.press(digit);
+  await page.keyboard.press("Enter");
+  await page.getByText("Operation approved").waitFor();
+  const sent = await page.evaluate(() => window.mockHass.connection.calls.find((call) => call.type === "mobile_token/approve"));
+  assert(sent.totp === "12345678", `scanned proximity code sent, got ${sent.totp}`);
+  assert(sent.screen_visits.map((visit) => `${visit.screen}:${visit.action}`).join() === "fraud-warning:CONTINUE,branch-scan:SCAN", "screen record sent");
+  const countdown = await page.evaluate(() => window.mockHass.connection.calls.some((call) => call.type === "bar_code/scan"));
+  assert(countdown, "the scanner was asked over the external bus");
+}
+
+async function checkMessages(page) {
+  await card(page).getByRole("button", { name: "Messages (1)" }).click();
+  await page.getByText("Rates for December are out.").waitFor();
+  await screenshot(card(page), "harness-messages");
+  await card(page).getByRole("button", { name: /New exchange rates/ }).click();
+  await page.getByText("See the rates").waitFor();
+  const html = await card(page).locator(".message-body").innerHTML();
+  assert(!/script|onerror|javascript:|<img/i.test(html), `sanitised body, got ${html}`);
+  assert(await page.evaluate(() => window.hacked !== true), "nothing of the message ran");
+  await screenshot(card(page), "harness-message-html");
+  await card(page).getByRole("button", { name: "Back to messages" }).click();
+  await card(page).getByRole("button", { name: "Back to operations" }).click();
+}
+
+async function checkClaimByScan(page) {
+  await card(page).getByRole("button", { name: "Claim", exact: true }).click();
+  await card(page).getByText("Claim an operation").waitFor();
+  await screenshot(card(page), "harness-claim");
+  await card(page).getByRole("button", { name: "Scan" }).click();
+  await item(page, "op-claimed").getByText("Branch log-in").waitFor();
+}
+
 async function main() {
   const server = await serveProject();
   const base = `http://127.0.0.1:${server.address().port}`;
@@ -122,6 +169,16 @@ async function main() {
     await pad.getByRole("button", { name: "Potvrdit", exact: true }).click();
     await pad.getByText("Zadejte PIN").waitFor();
     await screenshot(phone, "harness-phone-pin");
+
+    const sdk2 = await openHarness(browser.context, base, "scenario=sdk2&scanner=12345678");
+    await checkScreensAlertsAndScanner(sdk2);
+    await checkMessages(sdk2);
+    assert(sdk2.errors.length === 0, `no page errors: ${sdk2.errors}`);
+    const claim = await openHarness(browser.context, base, "scenario=sdk2&scanner=https%3A%2F%2Fbank.example%2Fclaim%3Foid%3Dop-claimed");
+    await checkClaimByScan(claim);
+    const typed = await openHarness(browser.context, base, "scenario=sdk2");
+    await typed.getByText("Step 1 of 2").waitFor();
+    assert(!(await card(typed).getByRole("button", { name: "Scan" }).count()), "no Scan button without the app's scanner");
 
     const empty = await openHarness(browser.context, base, "scenario=empty");
     await empty.getByText("No operations waiting").waitFor();

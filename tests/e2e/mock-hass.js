@@ -42,6 +42,59 @@ function inMinutes(minutes) {
   return new Date(Date.now() + minutes * 60000).toISOString().replace(/\.\d{3}Z$/, "+0000");
 }
 
+/** An operation of a Mobile Token SDK 2.x server: an alert, two pre-approval screens, templates. */
+export function guardedOperation() {
+  return {
+    id: "op-guarded",
+    name: "authorize_payment_guarded",
+    data: "A1*A24990CZK*Q19-2000145399/0800",
+    status: "PENDING",
+    operationCreated: inMinutes(0),
+    operationExpires: inMinutes(9),
+    allowedSignatureType: { type: "2FA", variants: ["possession_knowledge"] },
+    formData: {
+      title: "Payment to a new account",
+      message: "Please check the payment carefully.",
+      attributes: [
+        { type: "AMOUNT", id: "operation.amount", label: "Amount", amount: 24990, currency: "CZK", amountFormatted: "24 990,00", currencyFormatted: "Kč" },
+        { type: "KEY_VALUE", id: "operation.account", label: "To account", value: "19-2000145399/0800" },
+        { type: "ALERT", id: "operation.newPayee", label: "New payee", alertType: "WARNING", title: "New payee", message: "You have never paid this account before." },
+      ],
+    },
+    ui: {
+      blockApprovalOnCall: true,
+      preApprovalScreens: [
+        {
+          id: "fraud-warning",
+          type: "WARNING",
+          heading: "Watch out for fraud",
+          message: "Nobody from the bank ever asks you to approve a payment by phone.",
+          elements: [
+            { id: "hang-up", type: "ALERT", style: "DANGER", text: "If someone is guiding you on the phone, hang up now." },
+            { id: "at-once", type: "LIST_ITEM", style: "WARNING", text: "The money leaves your account at once." },
+            { id: "call", type: "BUTTON", action: "PHONE", href: "+420800123456", text: "Call the bank" },
+          ],
+          controls: { approve: { type: "BUTTON", text: "I understand", counter: 3 } },
+        },
+        { id: "branch-scan", type: "QR_SCAN", heading: "Scan the QR code", message: "Scan the QR code shown at the branch." },
+      ],
+    },
+    templates: { list: { title: "Pay ${operation.amount}" } },
+    requiresPin: true,
+    allowsBiometry: false,
+    requiresProximity: true,
+  };
+}
+
+/** The bank's inbox: a plain message and an HTML one with markup the card must not run. */
+export function mockMessages() {
+  return [
+    { id: "msg-rates", subject: "New exchange rates", summary: "Rates for December are out.", type: "html", read: false, created: "2026-11-30T09:00:00+00:00",
+      body: '<p>Dear customer,</p><p>the <b>exchange rates</b> are out. <a href="https://www.example.com/rates">See the rates</a> <a href="javascript:alert(1)">or this</a>.</p><script>window.hacked = true</script><img src="x" onerror="window.hacked = true">' },
+    { id: "msg-hello", subject: "Welcome", summary: "Your token is ready.", type: "text", read: true, created: "2026-11-29T08:00:00+00:00", body: "Hello,\nyour mobile token in Home Assistant is ready." },
+  ];
+}
+
 export function mockOperations() {
   return [
     {
@@ -130,12 +183,14 @@ export function mockOperations() {
   ];
 }
 
-export function createMockHass({ language = "en", scenario = "list" } = {}) {
-  let operations = scenario === "empty" ? [] : mockOperations();
+export function createMockHass({ language = "en", scenario = "list", scanner = null } = {}) {
+  let operations = scenario === "empty" ? [] : scenario === "sdk2" ? [guardedOperation()] : mockOperations();
+  const messages = mockMessages();
   let attempts = MAX_ATTEMPTS;
   const subscribers = new Set();
   const calls = [];
-  const payload = () => ({ operations, allowBiometry: true });
+  // The server's clock runs 20 s ahead of the browser's: the countdown follows the server.
+  const payload = () => ({ operations, allowBiometry: true, serverTime: Date.now() + 20000, unreadMessages: messages.filter((m) => !m.read).length });
   const notify = () => subscribers.forEach((callback) => callback(payload()));
   const remove = (id) => {
     operations = operations.filter((operation) => operation.id !== id);
@@ -178,8 +233,38 @@ export function createMockHass({ language = "en", scenario = "list" } = {}) {
         remove(message.operation_id);
         return { id: message.operation_id, status: "REJECTED" };
       }
+      if (message.type === "mobile_token/refresh") {
+        await delay(600);
+        return { available: true };
+      }
+      if (message.type === "mobile_token/messages") {
+        const listed = message.message_id ? messages.filter((m) => m.id === message.message_id) : messages;
+        return { messages: listed.map((m) => (message.message_id ? { ...m } : { ...m, body: undefined })) };
+      }
+      if (message.type === "mobile_token/message_read") {
+        messages.forEach((m) => { if (!message.message_id || m.id === message.message_id) m.read = true; });
+        return { unread: messages.filter((m) => !m.read).length };
+      }
+      if (message.type === "mobile_token/claim") {
+        if (message.operation_id !== "op-claimed") throw { code: "operation_not_found", message: "Operation not found" };
+        const claimed = { ...guardedOperation(), id: "op-claimed", ui: undefined, templates: undefined, requiresProximity: false, formData: { title: "Branch log-in", message: "Confirm the log-in at the branch.", attributes: [] } };
+        operations = [claimed, ...operations];
+        setTimeout(notify, 20);
+        return { operation: claimed };
+      }
       throw { code: "unknown_command", message: "Unknown command." };
     },
   };
-  return { language, locale: { language }, connection };
+  // The companion app's external bus with a camera scanner that reads `scanner`.
+  const external = scanner === null ? undefined : {
+    config: { hasBarCodeScanner: 1 },
+    fireMessage(message) {
+      calls.push(message);
+      if (message.type === "bar_code/scan") {
+        setTimeout(() => this.receiveMessage({ id: 7, type: "command", command: "bar_code/scan_result", payload: { rawValue: scanner, format: "qr_code" } }), 100);
+      }
+    },
+    receiveMessage() {},
+  };
+  return { language, locale: { language }, connection, auth: { external } };
 }

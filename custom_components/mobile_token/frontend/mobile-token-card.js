@@ -590,7 +590,7 @@ const STYLES = `
   .tool { font: inherit; font-size: 0.85em; border: 1px solid var(--divider-color, #ccc); border-radius: 14px; background: none; color: var(--primary-color); padding: 2px 10px; cursor: pointer; }
   .progress { height: 3px; background: linear-gradient(90deg, transparent, var(--primary-color), transparent); background-size: 200% 100%; animation: mt-progress 1.2s linear infinite; }
   @keyframes mt-progress { from { background-position: 200% 0; } to { background-position: -200% 0; } }
-  .alert-box { border-left: 4px solid var(--info-color, #039be5); background: color-mix(in srgb, var(--info-color, #039be5) 12%, transparent); padding: 8px 10px; border-radius: 6px; margin: 6px 0; display: block; }
+  .alert-box { border-left: 4px solid var(--info-color, #039be5); background: color-mix(in srgb, var(--info-color, #039be5) 12%, transparent); padding: 8px 12px; border-radius: 6px; margin: 8px 0; display: block; text-align: left; }
   .alert-box.success { border-color: var(--success-color, #43a047); background: color-mix(in srgb, var(--success-color, #43a047) 12%, transparent); }
   .alert-box.warning { border-color: var(--warning-color, #ffa000); background: color-mix(in srgb, var(--warning-color, #ffa000) 14%, transparent); }
   .alert-box.error { border-color: var(--error-color, #db4437); background: color-mix(in srgb, var(--error-color, #db4437) 12%, transparent); }
@@ -857,7 +857,8 @@ export class MobileTokenCard extends BaseElement {
   // --- state changes ---
 
   _state(operationId) {
-    if (!this._ui.has(operationId)) this._ui.set(operationId, newUiState());
+    // Times of the UI state are on the server's clock, like the countdowns.
+    if (!this._ui.has(operationId)) this._ui.set(operationId, { ...newUiState(), screenOpenedAt: Date.now() + (this._clockOffset ?? 0) });
     return this._ui.get(operationId);
   }
 
@@ -1037,13 +1038,13 @@ export class MobileTokenCard extends BaseElement {
     if (screen?.id) {
       visits.push({
         screen: screen.id,
-        timestampOpened: new Date(state.screenOpenedAt + (this._clockOffset ?? 0)).toISOString(),
+        timestampOpened: new Date(state.screenOpenedAt).toISOString(),
         timestampClosed: new Date(now).toISOString(),
         action: screen.type === "QR_SCAN" ? "SCAN" : "CONTINUE",
       });
     }
     if (index + 1 < screens.length) {
-      this._update(operationId, { screenIndex: index + 1, screenOpenedAt: Date.now(), visits, error: null });
+      this._update(operationId, { screenIndex: index + 1, screenOpenedAt: now, visits, error: null });
       return;
     }
     this._update(operationId, { preDone: true, visits, error: null });
@@ -1200,7 +1201,7 @@ export class MobileTokenCard extends BaseElement {
       previous = node;
     }
     for (const node of existing.values()) node.remove();
-    this._tick();
+    this._tick(true);
     this._focusPinPad();
   }
 
@@ -1210,7 +1211,7 @@ export class MobileTokenCard extends BaseElement {
   }
 
   /** Once a second: countdown texts only; a newly expired operation re-renders to disable Approve. */
-  _tick() {
+  _tick(fromRender = false) {
     if (!this.shadowRoot) return;
     const now = Date.now() + (this._clockOffset ?? 0);
     let crossed = false;
@@ -1226,7 +1227,7 @@ export class MobileTokenCard extends BaseElement {
       node.textContent = seconds > 0 ? localize(this._language, "redirect_in", { seconds }) : localize(this._language, "redirect_now");
     }
     // A pre-approval screen's approve control counting down re-renders every second.
-    if (crossed || this.shadowRoot.querySelector("[data-waiting]")) this._render();
+    if (crossed || (!fromRender && this.shadowRoot.querySelector("[data-waiting]"))) this._render();
   }
 }
 

@@ -18,7 +18,7 @@ const EMAIL = /^[^\s@<>"']{1,64}@[^\s@<>"']{1,255}$/;
 export function renderAlertAttribute(attribute, language) {
   const severity = ALERT_TYPES.has(attribute.alertType) ? attribute.alertType : "INFO";
   const title = attribute.title || attribute.label || localize(language, `alert_${severity}`);
-  return `<div class="row alert-box ${severity.toLowerCase()}" role="${severity === "ERROR" || severity === "WARNING" ? "alert" : "note"}">
+  return `<div class="alert-box ${severity.toLowerCase()}" role="${severity === "ERROR" || severity === "WARNING" ? "alert" : "note"}">
     <div class="alert-title">${esc(title)}</div>
     ${attribute.message ? `<div class="alert-message">${esc(attribute.message)}</div>` : ""}
   </div>`;
