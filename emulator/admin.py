@@ -203,6 +203,9 @@ def _form(source: dict[str, Any], what: str) -> dict[str, Any]:
     result_texts = source.get("resultTexts")
     if result_texts is not None:
         form["resultTexts"] = as_object(result_texts, invalid_request, "resultTexts")
+    templates = source.get("templates")
+    if templates is not None:
+        form["templates"] = as_object(templates, invalid_request, "templates")
     return form
 
 

@@ -208,6 +208,15 @@ def _guarded_texts() -> dict[str, dict[str, Any]]:
                     },
                 ],
             },
+            "templates": {
+                "list": {"title": t["list_title"], "message": "${operation.account}"},
+                "detail": {
+                    "showTitleAndMessage": True,
+                    "sections": [
+                        {"cells": [{"name": "operation.newPayee"}, {"name": "operation.amount"}]}
+                    ],
+                },
+            },
         }
     return texts
 

@@ -69,6 +69,9 @@ def operation_json(operation: Operation, language: str = DEFAULT_LANGUAGE) -> di
         out["ui"] = ui
     out["allowedSignatureType"] = allowed_signature_type(operation.allowed_factors)
     out["formData"] = form_data(operation, language)
+    templates = localized(operation.texts, language).get("templates")
+    if templates:
+        out["templates"] = templates
     return out
 
 

@@ -252,6 +252,7 @@ async def test_demo_seeds_operations_once_activated(
         guarded = next(op for op in operations if op["name"] == "authorize_payment_guarded")
         assert [s["type"] for s in guarded["ui"]["preApprovalScreens"]] == ["WARNING", "QR_SCAN"]
         assert guarded["formData"]["attributes"][-1]["type"] == "ALERT"
+        assert guarded["templates"]["list"]["title"] == "Zaplatit ${operation.amount}"
         names = {op["name"] for op in operations}
         assert {
             "authorize_payment",
