@@ -212,7 +212,16 @@ async def websocket_subscribe(
         remove_listener()
         connection.send_event(msg_id, NOT_LOADED_PAYLOAD)
 
-    remove_listener = _once(coordinator.async_add_listener(_forward))
+    remove_operations = coordinator.async_add_listener(_forward)
+    # A new unread count is news for the card's Messages button too.
+    remove_inbox = entry.runtime_data.inbox.async_add_listener(_forward)
+
+    @callback
+    def _remove_both() -> None:
+        remove_operations()
+        remove_inbox()
+
+    remove_listener = _once(_remove_both)
     forget_unload = _async_track_unload(hass, entry, _unloaded)
 
     @callback

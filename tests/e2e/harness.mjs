@@ -135,6 +135,16 @@ async function checkMessages(page) {
   await card(page).getByRole("button", { name: "Back to operations" }).click();
 }
 
+async function checkRefreshProgress(page) {
+  await card(page).locator(".progress").waitFor({ state: "hidden" });
+  await card(page).getByRole("button", { name: "Refresh" }).click();
+  await card(page).locator(".progress").waitFor({ state: "visible" });
+  await screenshot(card(page), "harness-refreshing");
+  await card(page).locator(".progress").waitFor({ state: "hidden" });
+  const refreshes = await page.evaluate(() => window.mockHass.connection.calls.filter((call) => call.type === "mobile_token/refresh").length);
+  assert(refreshes === 2, `one refresh on opening and one on the button, got ${refreshes}`);
+}
+
 async function checkClaimByScan(page) {
   await card(page).getByRole("button", { name: "Claim", exact: true }).click();
   await card(page).getByText("Claim an operation").waitFor();
@@ -173,6 +183,7 @@ async function main() {
     const sdk2 = await openHarness(browser.context, base, "scenario=sdk2&scanner=12345678");
     await checkScreensAlertsAndScanner(sdk2);
     await checkMessages(sdk2);
+    await checkRefreshProgress(sdk2);
     assert(sdk2.errors.length === 0, `no page errors: ${sdk2.errors}`);
     const claim = await openHarness(browser.context, base, "scenario=sdk2&scanner=https%3A%2F%2Fbank.example%2Fclaim%3Foid%3Dop-claimed");
     await checkClaimByScan(claim);

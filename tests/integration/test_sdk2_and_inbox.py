@@ -224,3 +224,24 @@ async def test_card_sends_the_screen_record_claims_and_reads_messages(
         {"type": "mobile_token/message_read", "entry_id": entry_id, "message_id": message["id"]}
     )
     assert (await client.receive_json())["result"] == {"unread": 0}
+
+
+async def test_subscription_tells_the_unread_count_and_the_servers_clock(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+) -> None:
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {"type": "mobile_token/subscribe", "entry_id": config_entry.entry_id}
+    )
+    assert (await client.receive_json())["success"]
+    first = (await client.receive_json())["event"]
+    assert first["unreadMessages"] == 0
+    clock = config_entry.runtime_data.coordinator.session.clock
+    assert abs(first["serverTime"] - clock.now_ms()) < 5000
+
+    await emulator.admin.add_message(USER_ID, "News")
+    await config_entry.runtime_data.inbox.async_refresh()
+    assert (await client.receive_json())["event"]["unreadMessages"] == 1

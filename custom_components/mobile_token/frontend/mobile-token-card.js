@@ -883,6 +883,7 @@ export class MobileTokenCard extends BaseElement {
       },
       "pre-continue": () => this._continuePreApproval(operationId),
       "open-messages": () => this._openMessages(),
+      refresh: () => this._refresh(),
       "messages-open": () => this._openMessages(),
       "message-open": () => this._openMessage(operationId),
       "messages-read-all": () => this._readAll(),
@@ -1126,7 +1127,7 @@ export class MobileTokenCard extends BaseElement {
   _ensureDom() {
     if (this.shadowRoot) return;
     const root = this.attachShadow({ mode: "open" });
-    root.innerHTML = `<style>${STYLES}</style><ha-card><div class="mt-header"><span class="card-title"></span><span class="badge" hidden></span><span class="mt-tools"><button type="button" class="tool" data-action="open-claim"></button><button type="button" class="tool" data-action="open-messages"></button></span></div><div class="progress" hidden role="progressbar"></div><div class="list"></div></ha-card>`;
+    root.innerHTML = `<style>${STYLES}</style><ha-card><div class="mt-header"><span class="card-title"></span><span class="badge" hidden></span><span class="mt-tools"><button type="button" class="tool" data-action="refresh"></button><button type="button" class="tool" data-action="open-claim"></button><button type="button" class="tool" data-action="open-messages"></button></span></div><div class="progress" hidden role="progressbar"></div><div class="list"></div></ha-card>`;
     root.addEventListener("click", (event) => this._onClick(event));
     root.addEventListener("input", (event) => this._onInput(event));
     root.addEventListener("change", (event) => this._onInput(event));
@@ -1178,6 +1179,11 @@ export class MobileTokenCard extends BaseElement {
       ? localize(this._language, "messages_unread", { count: this._unread })
       : localize(this._language, "messages");
     root.querySelector('[data-action="open-claim"]').textContent = localize(this._language, "claim");
+    const refresh = root.querySelector('[data-action="refresh"]');
+    refresh.textContent = "↻";
+    refresh.title = localize(this._language, "refresh");
+    refresh.setAttribute("aria-label", refresh.title);
+    refresh.disabled = Boolean(this._refreshing);
     const progress = root.querySelector(".progress");
     progress.hidden = !this._refreshing;
     progress.setAttribute("aria-label", localize(this._language, "refreshing"));
