@@ -10,15 +10,19 @@ except the ones already there when the entry loads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import DOMAIN, EVENT_MESSAGE_RECEIVED, INBOX_SCAN_INTERVAL, LOGGER
-from .errors import translate_error
-from .mtoken.errors import MobileTokenError
+from .errors import translate_error, validation_error
+from .mtoken.errors import MobileTokenError, ServerError
 from .mtoken.inbox import PAGE_SIZE, InboxClient, InboxMessage
+
+# What the inbox service answers for a message id that is not the user's or does not exist.
+MESSAGE_NOT_FOUND_CODES: Final = frozenset({"INVALID_REQUEST", "ERROR_NOT_FOUND"})
 
 if TYPE_CHECKING:
     from .coordinator import MobileTokenConfigEntry
@@ -88,7 +92,7 @@ class InboxCoordinator(DataUpdateCoordinator[InboxState]):
                 return [await self.client.message(message_id)]
             return await self.client.all_messages()
         except MobileTokenError as err:
-            raise translate_error(err) from err
+            raise _inbox_error(err) from err
 
     async def async_mark_read(self, message_id: str | None) -> None:
         """Mark one message read, or all with None; the count follows at once."""
@@ -98,5 +102,12 @@ class InboxCoordinator(DataUpdateCoordinator[InboxState]):
             else:
                 await self.client.mark_read(message_id)
         except MobileTokenError as err:
-            raise translate_error(err) from err
+            raise _inbox_error(err) from err
         await self.async_refresh()
+
+
+def _inbox_error(err: MobileTokenError) -> HomeAssistantError:
+    """The server refuses an unknown message id as an invalid request: say which."""
+    if isinstance(err, ServerError) and err.code in MESSAGE_NOT_FOUND_CODES:
+        return validation_error("message_not_found")
+    return translate_error(err)

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { STRINGS, approveMessage, rejectMessage, renderOperation, requiresProximity } from "../../custom_components/mobile_token/frontend/mobile-token-card.js";
+import { STRINGS, approveMessage, errorText, rejectMessage, renderOperation, requiresProximity } from "../../custom_components/mobile_token/frontend/mobile-token-card.js";
 import { detailLayout, elementHref, listTexts, renderElement, screensOf, statusReasonText } from "../../custom_components/mobile_token/frontend/mt-sdk2.js";
 import { sanitizeNode } from "../../custom_components/mobile_token/frontend/mt-sanitize.js";
 import { claimOperationId, hasScanner, scanCode } from "../../custom_components/mobile_token/frontend/mt-scanner.js";
@@ -45,6 +45,11 @@ const state = (extra = {}) => ({ view: "detail", preDone: false, pin: "", proxim
 test("every new string exists in English and Czech", () => {
   for (const key of Object.keys(STRINGS.en)) assert.ok(key in STRINGS.cs, key);
   assert.ok("messages_unread" in STRINGS.cs && "error_blocked_on_call" in STRINGS.cs);
+});
+
+test("a refusal during a call is explained in the card's language", () => {
+  assert.match(errorText("en", { code: "blocked_on_call", message: "x" }), /phone call/);
+  assert.match(errorText("cs", { code: "blocked_on_call", message: "x" }), /hovoru/);
 });
 
 test("the screen list is shown one screen at a time with its elements and a waiting approve control", () => {

@@ -135,6 +135,14 @@ async def test_unread_sensor_counts_messages_and_marking_one_read_lowers_it(
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, "mark_message_read", {})
     assert err.value.translation_key == "message_required"
+    foreign = await emulator.admin.add_message("bob", "Not yours")
+    for service, data in (
+        ("get_messages", {"message_id": foreign["id"]}),
+        ("mark_message_read", {"message_id": "no-such-message"}),
+    ):
+        with pytest.raises(ServiceValidationError) as err:
+            await call(hass, service, data, response=service == "get_messages")
+        assert err.value.translation_key == "message_not_found"
 
     await tick(hass, freezer, INBOX_SCAN_INTERVAL)
     assert len(received) == 2  # the same messages again are no news

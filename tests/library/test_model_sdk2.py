@@ -219,6 +219,22 @@ def test_malformed_screens_and_controls_fail_with_the_field_named(
         parse_operation(with_ui(**ui))
 
 
+def test_unknown_fields_of_controls_are_kept_as_sent() -> None:
+    controls = {
+        "haptics": True,
+        "approve": {"type": "HOLD", "text": "Hold", "holdSeconds": 2},
+        "decline": {"type": "CLOSE", "icon": "x"},
+    }
+    screen = {"id": "s", "type": "INFO", "heading": "H", "message": "M", "controls": controls}
+    operation = parse_operation(with_ui(preApprovalScreens=[screen]))
+
+    assert operation.ui is not None
+    parsed = operation.ui.screens[0].controls
+    assert parsed is not None
+    assert parsed.approve == ApproveControl("HOLD", "Hold", None, {"holdSeconds": 2})
+    assert operation.to_dict()["ui"]["preApprovalScreens"][0]["controls"] == controls
+
+
 def test_an_unknown_screen_type_is_kept_as_sent() -> None:
     screen = {"type": "SELFIE", "heading": "H", "message": "M"}
     operation = parse_operation(with_ui(preApprovalScreens=[screen]))

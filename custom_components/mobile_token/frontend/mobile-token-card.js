@@ -1112,7 +1112,8 @@ export class MobileTokenCard extends BaseElement {
       this._finish(operation, "failed", message);
       return;
     }
-    const pinView = code === "wrong_pin" || (previousView === "pin" && code !== "not_allowed");
+    // Refusals that no other PIN changes leave the PIN pad (the reason shows on the detail).
+    const pinView = code === "wrong_pin" || (previousView === "pin" && !["not_allowed", "blocked_on_call"].includes(code));
     this._update(operation.id, {
       view: pinView ? "pin" : previousView === "reject" ? "reject" : "detail",
       error: message,

@@ -32,6 +32,7 @@ export const SDK2_STRINGS = {
     list_back: "Back to operations",
     error_blocked_on_call: "The bank does not allow approving this operation during a phone call. Finish the call first.",
     error_invalid_input: "The card sent something the integration refused.",
+    error_message_not_found: "The bank has no such message for you.",
   },
   cs: {
     alert_SUCCESS: "Úspěch",
@@ -65,5 +66,6 @@ export const SDK2_STRINGS = {
     list_back: "Zpět na operace",
     error_blocked_on_call: "Banka nedovoluje schválit tuto operaci během telefonního hovoru. Nejprve hovor dokončete.",
     error_invalid_input: "Karta poslala něco, co integrace odmítla.",
+    error_message_not_found: "Takovou zprávu pro vás banka nemá.",
   },
 };

@@ -152,6 +152,7 @@ class ApproveControl:
     type: str | None = None
     text: str | None = None
     counter: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> JsonDict:
         """Return the wire ``approve`` object."""
@@ -159,6 +160,7 @@ class ApproveControl:
         put(out, "type", self.type)
         put(out, "text", self.text)
         put(out, "counter", self.counter)
+        out.update(self.extra)
         return out
 
 
@@ -168,12 +170,14 @@ class DeclineControl:
 
     type: str | None = None
     text: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> JsonDict:
         """Return the wire ``decline`` object."""
         out: JsonDict = {}
         put(out, "type", self.type)
         put(out, "text", self.text)
+        out.update(self.extra)
         return out
 
 
@@ -185,6 +189,7 @@ class ScreenControls:
     axis: str | None = None
     approve: ApproveControl | None = None
     decline: DeclineControl | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> JsonDict:
         """Return the wire ``controls`` object."""
@@ -193,33 +198,47 @@ class ScreenControls:
         put(out, "axis", self.axis)
         put(out, "decline", None if self.decline is None else self.decline.to_dict())
         put(out, "approve", None if self.approve is None else self.approve.to_dict())
+        out.update(self.extra)
         return out
+
+
+def _others(obj: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    """The fields a newer server adds, kept as sent."""
+    return {key: value for key, value in obj.items() if key not in known}
+
+
+_APPROVE_KEYS: Final = frozenset({"type", "text", "counter"})
+_DECLINE_KEYS: Final = frozenset({"type", "text"})
+_CONTROLS_KEYS: Final = frozenset({"flip", "axis", "decline", "approve"})
+
+
+def _parse_approve(obj: Mapping[str, Any], where: str) -> ApproveControl:
+    counter = opt_int(obj, "counter", where)
+    if counter is not None and counter < 0:
+        raise BadResponseError(f"{where}.counter must not be negative")
+    return ApproveControl(
+        opt_str(obj, "type", where),
+        opt_str(obj, "text", where),
+        counter,
+        _others(obj, _APPROVE_KEYS),
+    )
 
 
 def _parse_controls(obj: Mapping[str, Any], where: str) -> ScreenControls:
     approve = opt_dict(obj, "approve", where)
     decline = opt_dict(obj, "decline", where)
-    counter = None
-    if approve is not None:
-        counter = opt_int(approve, "counter", f"{where}.approve")
-        if counter is not None and counter < 0:
-            raise BadResponseError(f"{where}.approve.counter must not be negative")
     return ScreenControls(
         flip=opt_bool(obj, "flip", where),
         axis=opt_str(obj, "axis", where),
-        approve=None
-        if approve is None
-        else ApproveControl(
-            opt_str(approve, "type", f"{where}.approve"),
-            opt_str(approve, "text", f"{where}.approve"),
-            counter,
-        ),
+        approve=None if approve is None else _parse_approve(approve, f"{where}.approve"),
         decline=None
         if decline is None
         else DeclineControl(
             opt_str(decline, "type", f"{where}.decline"),
             opt_str(decline, "text", f"{where}.decline"),
+            _others(decline, _DECLINE_KEYS),
         ),
+        extra=_others(obj, _CONTROLS_KEYS),
     )
 
 
@@ -308,7 +327,7 @@ def parse_pre_approval_screen(
         else tuple(parse_element(e, f"{where}.elements[{i}]") for i, e in enumerate(elements)),
         controls=None if controls is None else _parse_controls(controls, f"{where}.controls"),
         raw_type=None if known else raw_type,
-        extra={key: value for key, value in obj.items() if key not in _SCREEN_KEYS},
+        extra=_others(obj, _SCREEN_KEYS),
     )
 
 
