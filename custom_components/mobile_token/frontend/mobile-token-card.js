@@ -586,8 +586,10 @@ export function renderResult(result, language) {
 // --- styles -------------------------------------------------------------------------------
 
 const STYLES = `
-  .mt-tools { margin-left: auto; display: flex; gap: 6px; }
-  .tool { font: inherit; font-size: 0.85em; border: 1px solid var(--divider-color, #ccc); border-radius: 14px; background: none; color: var(--primary-color); padding: 2px 10px; cursor: pointer; }
+  .mt-header { flex-wrap: wrap; }
+  .card-title { white-space: nowrap; }
+  .mt-tools { margin-left: auto; display: flex; gap: 6px; white-space: nowrap; font-size: 0.75rem; font-weight: 400; }
+  .tool { font: inherit; font-size: 1em; line-height: 1.6; border: 1px solid var(--divider-color, #ccc); border-radius: 14px; background: none; color: var(--primary-color); padding: 2px 10px; cursor: pointer; }
   .progress { height: 3px; background: linear-gradient(90deg, transparent, var(--primary-color), transparent); background-size: 200% 100%; animation: mt-progress 1.2s linear infinite; }
   @keyframes mt-progress { from { background-position: 200% 0; } to { background-position: -200% 0; } }
   .alert-box { border-left: 4px solid var(--info-color, #039be5); background: color-mix(in srgb, var(--info-color, #039be5) 12%, transparent); padding: 8px 12px; border-radius: 6px; margin: 8px 0; display: block; text-align: left; }
