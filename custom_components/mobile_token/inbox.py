@@ -85,25 +85,32 @@ class InboxCoordinator(DataUpdateCoordinator[InboxState]):
                     )
         self._seen = ids | (self._seen or set())
 
-    async def async_get_messages(self, message_id: str | None = None) -> list[InboxMessage]:
-        """Every message, or one message with its body."""
-        try:
-            if message_id is not None:
-                return [await self.client.message(message_id)]
-            return await self.client.all_messages()
-        except MobileTokenError as err:
-            raise _inbox_error(err) from err
 
-    async def async_mark_read(self, message_id: str | None) -> None:
-        """Mark one message read, or all with None; the count follows at once."""
-        try:
-            if message_id is None:
-                await self.client.mark_all_read()
-            else:
-                await self.client.mark_read(message_id)
-        except MobileTokenError as err:
-            raise _inbox_error(err) from err
-        await self.async_refresh()
+# -- what the actions and the card do with the inbox (the coordinator above only polls) --
+
+
+async def async_get_messages(
+    inbox: InboxCoordinator, message_id: str | None = None
+) -> list[InboxMessage]:
+    """Every message, or one message with its body."""
+    try:
+        if message_id is not None:
+            return [await inbox.client.message(message_id)]
+        return await inbox.client.all_messages()
+    except MobileTokenError as err:
+        raise _inbox_error(err) from err
+
+
+async def async_mark_read(inbox: InboxCoordinator, message_id: str | None) -> None:
+    """Mark one message read, or all with None; the count follows at once."""
+    try:
+        if message_id is None:
+            await inbox.client.mark_all_read()
+        else:
+            await inbox.client.mark_read(message_id)
+    except MobileTokenError as err:
+        raise _inbox_error(err) from err
+    await inbox.async_refresh()
 
 
 def _inbox_error(err: MobileTokenError) -> HomeAssistantError:

@@ -31,6 +31,7 @@ from .const import (
 )
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
 from .errors import failure_error, validation_error
+from .inbox import async_get_messages, async_mark_read
 from .mtoken.factors import Factor
 from .mtoken.operations import REJECT_REASONS
 from .permissions import async_check_user_allowed
@@ -214,7 +215,7 @@ async def _refresh(call: ServiceCall) -> None:
 async def _get_messages(call: ServiceCall) -> ServiceResponse:
     entry = get_config_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
     await async_check_user_allowed(call.hass, entry, call.context.user_id)
-    messages = await entry.runtime_data.inbox.async_get_messages(call.data.get(ATTR_MESSAGE_ID))
+    messages = await async_get_messages(entry.runtime_data.inbox, call.data.get(ATTR_MESSAGE_ID))
     return {"messages": [message.to_dict() for message in messages]}
 
 
@@ -223,7 +224,7 @@ async def _mark_message_read(call: ServiceCall) -> None:
         raise validation_error("message_required")
     entry = get_config_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
     await async_check_user_allowed(call.hass, entry, call.context.user_id)
-    await entry.runtime_data.inbox.async_mark_read(call.data.get(ATTR_MESSAGE_ID))
+    await async_mark_read(entry.runtime_data.inbox, call.data.get(ATTR_MESSAGE_ID))
 
 
 def refresh_error(cause: BaseException | None) -> HomeAssistantError:

@@ -35,6 +35,7 @@ from . import actions
 from .const import CONF_ALLOWED_USERS, DOMAIN, MAX_REASON_LENGTH
 from .coordinator import MobileTokenConfigEntry, MobileTokenCoordinator
 from .errors import translate_error, validation_error
+from .inbox import async_get_messages, async_mark_read
 from .mtoken.errors import MobileTokenError
 from .mtoken.factors import Factor
 from .mtoken.mobile_token_data import ScreenVisit, parse_screen_visits
@@ -415,7 +416,7 @@ async def websocket_messages(
 
     async def _messages() -> dict[str, Any]:
         entry = await _allowed_entry(hass, connection, msg[ATTR_ENTRY_ID])
-        messages = await entry.runtime_data.inbox.async_get_messages(msg.get(ATTR_MESSAGE_ID))
+        messages = await async_get_messages(entry.runtime_data.inbox, msg.get(ATTR_MESSAGE_ID))
         return {"messages": [message.to_dict() for message in messages]}
 
     await _answer(connection, msg, _messages)
@@ -437,7 +438,7 @@ async def websocket_message_read(
     async def _read() -> dict[str, Any]:
         entry = await _allowed_entry(hass, connection, msg[ATTR_ENTRY_ID])
         inbox = entry.runtime_data.inbox
-        await inbox.async_mark_read(msg.get(ATTR_MESSAGE_ID))
+        await async_mark_read(inbox, msg.get(ATTR_MESSAGE_ID))
         return {"unread": None if inbox.data is None else inbox.data.unread}
 
     await _answer(connection, msg, _read)
