@@ -253,3 +253,22 @@ async def test_subscription_tells_the_unread_count_and_the_servers_clock(
     await emulator.admin.add_message(USER_ID, "News")
     await config_entry.runtime_data.inbox.async_refresh()
     assert (await client.receive_json())["event"]["unreadMessages"] == 1
+
+
+async def test_a_failing_inbox_leaves_the_operations_alone(
+    hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry
+) -> None:
+    runtime = config_entry.runtime_data
+    await emulator.admin.fault("http500", count=1)
+    await runtime.inbox.async_refresh()
+    await hass.async_block_till_done()
+
+    assert hass.states.get(UNREAD).state == "unavailable"
+    assert hass.states.get("sensor.kitchen_tablet_pending_operations").state == "0"
+    await runtime.coordinator.async_refresh()
+    assert runtime.coordinator.last_update_success
+
+    await emulator.admin.add_message(USER_ID, "Back")
+    await runtime.inbox.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get(UNREAD).state == "1"
