@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { STRINGS, approveMessage, errorText, rejectMessage, renderOperation, requiresProximity } from "../../custom_components/mobile_token/frontend/mobile-token-card.js";
-import { detailLayout, elementHref, listTexts, renderElement, screensOf, statusReasonText } from "../../custom_components/mobile_token/frontend/mt-sdk2.js";
+import { detailLayout, elementHref, listTexts, renderCell, renderElement, screensOf, statusReasonText } from "../../custom_components/mobile_token/frontend/mt-sdk2.js";
 import { sanitizeNode } from "../../custom_components/mobile_token/frontend/mt-sanitize.js";
 import { claimOperationId, hasScanner, scanCode } from "../../custom_components/mobile_token/frontend/mt-scanner.js";
 import { messageBody, messagesView } from "../../custom_components/mobile_token/frontend/mt-views.js";
@@ -104,6 +104,15 @@ test("templates give the list texts and the detail sections", () => {
   assert.match(html, /Pay 100 Kč/);
   assert.doesNotMatch(html, /op-message/);
   assert.deepEqual(listTexts(operation()), { header: "", title: "Payment", message: "Confirm" });
+});
+
+test("detail cells hide their title, centre or fold as the template asks", () => {
+  assert.equal(renderCell({}, "<x>", "L"), '<div class="cell"><x></div>');
+  assert.equal(renderCell({ visibleTitle: false, centered: true }, "<x>", "L"), '<div class="cell no-title centered"><x></div>');
+  assert.match(renderCell({ collapsable: "COLLAPSED" }, "<x>", "<L>"), /^<details class="cell-fold"><summary>&lt;L&gt;<\/summary>/);
+  assert.match(renderCell({ collapsable: "YES" }, "<x>", "L"), /<details class="cell-fold" open>/);
+  const header = renderOperation(operation({ templates: { list: { header: "To ${operation.account}" } } }), state({ preDone: true }), "en", 0);
+  assert.match(header, /op-overline">To 123\/0100/);
 });
 
 test("the status reason is shown in words", () => {

@@ -13,7 +13,7 @@
 
 import { defineElements } from "./define-elements.js";
 import { SDK2_STRINGS } from "./mt-strings-sdk2.js";
-import { renderAlertAttribute, renderElements, screensOf, approveControl, listTexts, detailLayout } from "./mt-sdk2.js";
+import { renderAlertAttribute, renderCell, renderElements, screensOf, approveControl, listTexts, detailLayout } from "./mt-sdk2.js";
 import { messagesView, claimView, claimOperationIdOf, WS_MESSAGES, WS_MESSAGE_READ, WS_CLAIM, WS_REFRESH } from "./mt-views.js";
 import { hasScanner, scanCode } from "./mt-scanner.js";
 
@@ -517,7 +517,7 @@ export function renderOperation(operation, state, language, nowMs) {
   const expired = expiresMs !== null && nowMs >= expiresMs;
   const form = operation.formData ?? {};
   const header = `<div class="op-header">
-      <div class="op-title">${esc(listTexts(operation).title)}</div>
+      <div class="op-title">${listTexts(operation).header ? `<div class="hint op-overline">${esc(listTexts(operation).header)}</div>` : ""}${esc(listTexts(operation).title)}</div>
       ${expiresMs !== null ? `<div class="countdown${expired ? " expired" : ""}" data-expires="${expiresMs}"></div>` : ""}
     </div>`;
   if (state.view === "busy") {
@@ -531,7 +531,7 @@ export function renderOperation(operation, state, language, nowMs) {
   const layout = detailLayout(operation);
   const attributes = layout.sections
     .map((section) => (section.title ? `<div class="heading" role="heading" aria-level="3">${esc(section.title)}</div>` : "") +
-      section.cells.map(({ attribute }) => renderAttribute(attribute, language)).join(""))
+      section.cells.map(({ cell, attribute }) => renderCell(cell, renderAttribute(attribute, language), attribute.label)).join(""))
     .join("");
   const message = layout.showTitleAndMessage ? listTexts(operation).message : "";
   return `${header}
@@ -605,6 +605,10 @@ const STYLES = `
   .message-row.unread .message-subject { font-weight: 700; }
   .message-summary { color: var(--secondary-text-color); }
   .message-body { margin: 10px 0; overflow-wrap: anywhere; }
+  .cell.no-title .label { display: none; }
+  .cell.centered .row { justify-content: center; text-align: center; }
+  .cell-fold > summary { cursor: pointer; color: var(--secondary-text-color); padding: 6px 0; }
+  .op-overline { font-weight: 400; }
 :host { display: block; }
 ha-card { overflow: hidden; }
 .mt-header { display: flex; align-items: center; justify-content: space-between; gap: 8px; padding: 16px 16px 8px; line-height: 1.4; font-size: 1.3em; font-weight: 500; color: var(--ha-card-header-color, var(--primary-text-color)); }

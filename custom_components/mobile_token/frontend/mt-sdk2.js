@@ -153,6 +153,21 @@ export function detailLayout(operation) {
   return { showTitleAndMessage: detail?.showTitleAndMessage !== false, sections };
 }
 
+/**
+ * One attribute as a detail template's cell asks: without its title
+ * (`visibleTitle: false`), centred, or folded away (`collapsable`: COLLAPSED
+ * starts closed, YES starts open).
+ */
+export function renderCell(cell, attributeHtml, label) {
+  const classes = ["cell"];
+  if (cell?.visibleTitle === false) classes.push("no-title");
+  if (cell?.centered) classes.push("centered");
+  const body = `<div class="${classes.join(" ")}">${attributeHtml}</div>`;
+  if (cell?.collapsable !== "COLLAPSED" && cell?.collapsable !== "YES") return body;
+  const open = cell.collapsable === "YES" ? " open" : "";
+  return `<details class="cell-fold"${open}><summary>${esc(label)}</summary>${body}</details>`;
+}
+
 /** "Reason: …" for a finished operation that carries a statusReason, else "". */
 export function statusReasonText(operation, language) {
   const reason = operation?.statusReason;
