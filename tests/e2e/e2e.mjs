@@ -2,7 +2,8 @@
  * End to end in a real browser: the emulator with demo data, a real Home Assistant
  * with the integration, onboarding, the config flow through the UI, a dashboard
  * with the card, a 2FA payment approved with the PIN (after one wrong PIN) and
- * another operation rejected, both checked on the server's admin API; then the
+ * another operation rejected, both checked on the server's admin API; a newer server's
+ * operation with alerts and two pre-approval screens, and the Messages view; then the
  * dashboard opened in several fresh browsers, where the card must be found each time.
  * Runs against Home Assistant 2025.4 and 2026.10 (whichever the virtual environment has).
  *
@@ -392,7 +393,7 @@ async function cardOperations(page) {
 }
 
 function pickOperations(operations) {
-  const plain = (operation) => !operation.ui?.preApprovalScreen;
+  const plain = (operation) => !operation.ui?.preApprovalScreen && !operation.ui?.preApprovalScreens?.length;
   const toApprove = operations.find((operation) => operation.requiresPin && operation.allowedSignatureType?.type === "2FA" && plain(operation) && /payment/i.test(operation.name));
   const toReject = operations.find((operation) => operation !== toApprove && plain(operation));
   assert(toApprove, `a 2FA payment among ${operations.map((operation) => operation.name)}`);
@@ -426,6 +427,35 @@ async function rejectWithReason(page, operation) {
   await screenshot(card(page), "e2e-rejected");
 }
 
+/** The demo's SDK 2.x payment: its screens one by one, its alert; then the bank's messages. */
+async function screensAlertsAndMessages(page, emulator) {
+  const guarded = (await cardOperations(page)).find((operation) => (operation.ui?.preApprovalScreens?.length ?? 0) > 1);
+  assert(guarded, "the demo's operation with a list of pre-approval screens");
+  const item = card(page).locator(`[data-key="op:${guarded.id}"]`);
+  await item.getByText("Step 1 of 2").waitFor({ timeout: UI_TIMEOUT_MS });
+  await item.locator(".alert-box").first().waitFor();
+  await screenshot(card(page), "e2e-sdk2-screens");
+  await item.getByRole("button", { name: "I understand" }).click({ timeout: UI_TIMEOUT_MS });
+  await item.getByText("Step 2 of 2").waitFor();
+  const response = await fetch(`${emulator.url.replace(/\/$/, "")}/admin/operations/${encodeURIComponent(guarded.id)}/totp`);
+  assert(response.ok, `proximity code of ${guarded.id}: ${response.status}`);
+  await item.locator('input[data-input="proximity"]').fill((await response.json()).totp);
+  await item.getByRole("button", { name: "Continue" }).click();
+  await item.getByText("You have never paid this account before.").waitFor();
+  await screenshot(card(page), "e2e-sdk2-alert");
+
+  await card(page).getByRole("button", { name: /^Messages/ }).click();
+  await card(page).locator(".message-row").first().waitFor({ timeout: UI_TIMEOUT_MS });
+  await screenshot(card(page), "e2e-messages");
+  await card(page).locator(".message-row").first().click();
+  await card(page).locator(".message-body").waitFor();
+  const body = await card(page).locator(".message-body").innerHTML();
+  assert(!/<script|onerror|javascript:/i.test(body), `the message body is sanitised: ${body}`);
+  await screenshot(card(page), "e2e-message");
+  await card(page).getByRole("button", { name: "Back to messages" }).click();
+  await card(page).getByRole("button", { name: "Back to operations" }).click();
+}
+
 async function main() {
   const emulator = await startEmulator();
   const ha = await startHomeAssistant();
@@ -453,6 +483,7 @@ async function main() {
     assert(rejected.status === "REJECTED", `server status of the rejected operation: ${rejected.status}`);
     assert(rejected.rejectReason === "INCORRECT_DATA", `reject reason: ${rejected.rejectReason}`);
     log("the server recorded APPROVED (possession_knowledge) and REJECTED (INCORRECT_DATA)");
+    await screensAlertsAndMessages(page, emulator);
 
     await page.evaluate(() => localStorage.setItem("selectedTheme", JSON.stringify({ theme: "default", dark: true })));
     await openDashboard(page, ha.base);
