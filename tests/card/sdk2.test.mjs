@@ -70,6 +70,22 @@ test("the screen list is shown one screen at a time with its elements and a wait
   assert.match(renderOperation(op, state({ screenIndex: 1, scanner: true }), "cs", 6000), /proximity-scan.*Skenovat/s);
 });
 
+test("the screen's controls: reject label, back button, flipped and stacked buttons", () => {
+  const screens = [
+    { id: "a", type: "INFO", heading: "A", message: "M" },
+    { id: "b", type: "INFO", heading: "B", message: "M", backButton: true, controls: { flip: true, axis: "VERTICAL", decline: { type: "REJECT", text: "Stop it" }, approve: { text: "Go" } } },
+    { id: "c", type: "INFO", heading: "C", message: "M", controls: { decline: { type: "BACK", text: "Previous" } } },
+  ];
+  const op = operation({ ui: { preApprovalScreens: screens } });
+  assert.doesNotMatch(renderOperation(op, state(), "en", 0), /pre-back/);
+  const second = renderOperation(op, state({ screenIndex: 1 }), "en", 0);
+  assert.match(second, /class="buttons vertical"/);
+  // Flipped: Go, Stop it, Back (the reverse of Back, Reject, Continue).
+  assert.match(second, /data-action="pre-continue"[^>]*>Go<.*>Stop it<.*data-action="pre-back"[^>]*>Back</s);
+  const third = renderOperation(op, state({ screenIndex: 2 }), "cs", 0);
+  assert.match(third, /data-action="pre-back"[^>]*>Previous<.*>Odmítnout</s);
+});
+
 test("the single screen of SDK 1.x still shows with its items", () => {
   const op = operation({ ui: { preApprovalScreen: { type: "INFO", heading: "Note", message: "M", items: ["one"] } } });
   assert.equal(screensOf(op).length, 1);

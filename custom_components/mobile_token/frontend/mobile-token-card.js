@@ -13,7 +13,7 @@
 
 import { defineElements } from "./define-elements.js";
 import { SDK2_STRINGS } from "./mt-strings-sdk2.js";
-import { renderAlertAttribute, renderCell, renderElements, screensOf, approveControl, listTexts, detailLayout } from "./mt-sdk2.js";
+import { renderAlertAttribute, renderCell, renderElements, screensOf, screenControls, approveControl, listTexts, detailLayout } from "./mt-sdk2.js";
 import { messagesView, claimView, claimOperationIdOf, WS_MESSAGES, WS_MESSAGE_READ, WS_CLAIM, WS_REFRESH } from "./mt-views.js";
 import { hasScanner, scanCode } from "./mt-scanner.js";
 
@@ -424,22 +424,28 @@ function renderPreApproval(operation, state, language, nowMs = Date.now()) {
   const waiting = control.counter ? Math.ceil((state.screenOpenedAt + control.counter * 1000 - nowMs) / 1000) : 0;
   const step = screens.length > 1 ? `<div class="hint step">${esc(localize(language, "screen_step", { step: index + 1, count: screens.length }))}</div>` : "";
   const elements = renderElements(screen, language);
+  const ctl = screenControls(screen, index, language);
   // The bank may warn about fraud here: rejecting must not need the extra steps.
-  const reject = button("reject", operation.id, localize(language, "reject"));
+  const reject = button("reject", operation.id, ctl.rejectLabel);
+  const back = ctl.back ? button("pre-back", operation.id, ctl.backLabel) : "";
+  const row = (parts, extra = "") => {
+    const ordered = ctl.flip ? [...parts].reverse() : parts;
+    return `<div class="buttons${ctl.vertical ? " vertical" : ""}${parts.length === 1 ? " single" : ""}"${extra}>${ordered.join("")}</div>`;
+  };
   let confirm;
   if (type === "QR_SCAN") {
     confirm = `<label class="field"><span>${esc(localize(language, "proximity_label"))}</span>
       <input type="text" data-input="proximity" data-op="${esc(operation.id)}" value="${esc(state.proximity)}" autocomplete="off" spellcheck="false" inputmode="text">
       <small>${esc(localize(language, "proximity_hint"))}</small></label>
-      <div class="buttons">${reject}${state.scanner ? button("proximity-scan", operation.id, localize(language, "scan")) : ""}${button("pre-continue", operation.id, localize(language, "continue"), { primary: true })}</div>`;
+      ${row([back, reject, state.scanner ? button("proximity-scan", operation.id, localize(language, "scan")) : "", button("pre-continue", operation.id, localize(language, "continue"), { primary: true })].filter(Boolean))}`;
   } else if (waiting > 0) {
-    confirm = `<div class="buttons" data-waiting="1">${reject}${button("pre-continue", operation.id, localize(language, "wait_seconds", { seconds: waiting }), { primary: true, disabled: true })}</div>`;
+    confirm = row([back, reject, button("pre-continue", operation.id, localize(language, "wait_seconds", { seconds: waiting }), { primary: true, disabled: true })].filter(Boolean), ' data-waiting="1"');
   } else if (control.kind === "slider") {
     confirm = `<label class="slider"><span>${esc(localize(language, "slide_to_confirm"))}</span>
       <input type="range" min="0" max="100" step="1" value="0" data-input="slider" data-op="${esc(operation.id)}" aria-label="${esc(localize(language, "slide_to_confirm"))}"></label>
-      <div class="buttons single">${reject}</div>`;
+      ${row([back, reject].filter(Boolean))}`;
   } else {
-    confirm = `<div class="buttons">${reject}${button("pre-continue", operation.id, control.text || localize(language, "continue"), { primary: true })}</div>`;
+    confirm = row([back, reject, button("pre-continue", operation.id, control.text || localize(language, "continue"), { primary: true })].filter(Boolean));
   }
   const kind = type === "WARNING" ? "warning" : type === "QR_SCAN" ? "qr" : "info";
   return `<div class="pre ${kind}">
@@ -606,6 +612,7 @@ const STYLES = `
   .message-summary { color: var(--secondary-text-color); }
   .message-body { margin: 10px 0; overflow-wrap: anywhere; }
   .cell.no-title .label { display: none; }
+  .buttons.vertical { flex-direction: column; }
   .cell.centered .row { justify-content: center; text-align: center; }
   .cell-fold > summary { cursor: pointer; color: var(--secondary-text-color); padding: 6px 0; }
   .op-overline { font-weight: 400; }
@@ -888,6 +895,7 @@ export class MobileTokenCard extends BaseElement {
         this._render();
       },
       "pre-continue": () => this._continuePreApproval(operationId),
+      "pre-back": () => this._backPreApproval(operationId),
       "open-messages": () => this._openMessages(),
       refresh: () => this._refresh(),
       "messages-open": () => this._openMessages(),
@@ -1055,6 +1063,21 @@ export class MobileTokenCard extends BaseElement {
       return;
     }
     this._update(operationId, { preDone: true, visits, error: null });
+  }
+
+  /** Back to the previous pre-approval screen; the visit is recorded as BACK. */
+  _backPreApproval(operationId) {
+    const operation = this._operation(operationId);
+    const state = this._state(operationId);
+    const screens = operation ? screensOf(operation) : [];
+    const index = Math.min(state.screenIndex ?? 0, Math.max(screens.length - 1, 0));
+    if (index === 0) return;
+    const now = Date.now() + (this._clockOffset ?? 0);
+    const screen = screens[index];
+    const visits = screen?.id
+      ? [...state.visits, { screen: screen.id, timestampOpened: new Date(state.screenOpenedAt).toISOString(), timestampClosed: new Date(now).toISOString(), action: "BACK" }]
+      : state.visits;
+    this._update(operationId, { screenIndex: index - 1, screenOpenedAt: now, visits, error: null });
   }
 
   _startApproval(operationId) {

@@ -93,6 +93,24 @@ export function approveControl(screen) {
   return { kind: slider ? "slider" : "button", text: approve.text ?? null, counter };
 }
 
+/**
+ * The screen's decline and layout controls: the Reject label (`decline` REJECT
+ * with a text), a Back button to the previous screen (`backButton`, or
+ * `decline` BACK, from the second screen on), `flip` (swapped order) and
+ * `axis` VERTICAL (stacked buttons). Rejecting stays one tap on every screen.
+ */
+export function screenControls(screen, index, language) {
+  const decline = screen.controls?.decline ?? {};
+  const back = index > 0 && (screen.backButton === true || decline.type === "BACK");
+  return {
+    rejectLabel: decline.type === "REJECT" && decline.text ? decline.text : localize(language, "reject"),
+    back,
+    backLabel: decline.type === "BACK" && decline.text ? decline.text : localize(language, "back"),
+    flip: screen.controls?.flip === true,
+    vertical: screen.controls?.axis === "VERTICAL",
+  };
+}
+
 /** Attribute texts by id for the templates' `${id}` placeholders. */
 export function attributeTexts(operation) {
   const texts = {};
