@@ -192,6 +192,7 @@ def _guarded_texts() -> dict[str, dict[str, Any]]:
                                 "id": "call",
                                 "type": "BUTTON",
                                 "action": "PHONE",
+                                "actionSettings": "REJECT",
                                 "href": "+420800123456",
                                 "text": t["call"],
                             },

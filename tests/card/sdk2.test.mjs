@@ -100,6 +100,8 @@ test("buttons open only safe addresses", () => {
   assert.equal(elementHref({ action: "PHONE", href: "call me" }), null);
   assert.doesNotMatch(renderElement({ type: "BUTTON", action: "LINK", href: "data:text/html,x", text: "<b>x</b>" }, "en"), /href|<b>/);
   assert.equal(renderElement({ type: "CAROUSEL" }, "en"), "");
+  const rejecting = renderElement({ type: "BUTTON", action: "PHONE", actionSettings: "REJECT", href: "+420800123456", text: "Call" }, "en", "op-9");
+  assert.match(rejecting, /href="tel:\+420800123456"[^>]*data-action="reject" data-op="op-9"/);
 });
 
 test("templates give the list texts and the detail sections", () => {

@@ -423,7 +423,7 @@ function renderPreApproval(operation, state, language, nowMs = Date.now()) {
   const control = approveControl(screen);
   const waiting = control.counter ? Math.ceil((state.screenOpenedAt + control.counter * 1000 - nowMs) / 1000) : 0;
   const step = screens.length > 1 ? `<div class="hint step">${esc(localize(language, "screen_step", { step: index + 1, count: screens.length }))}</div>` : "";
-  const elements = renderElements(screen, language);
+  const elements = renderElements(screen, language, operation.id);
   const ctl = screenControls(screen, index, language);
   // The bank may warn about fraud here: rejecting must not need the extra steps.
   const reject = button("reject", operation.id, ctl.rejectLabel);

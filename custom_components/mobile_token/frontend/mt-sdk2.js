@@ -42,8 +42,12 @@ export function elementHref(element) {
   return safeLinkUrl(href);
 }
 
-/** One element of a pre-approval screen; unknown or malformed ones show their text only. */
-export function renderElement(element, language) {
+/**
+ * One element of a pre-approval screen; unknown or malformed ones show their text only.
+ * A button whose `actionSettings` is REJECT also opens the rejection of the operation
+ * (calling the bank about a fraud should not leave the operation waiting).
+ */
+export function renderElement(element, language, operationId = "") {
   const text = typeof element?.text === "string" ? element.text : "";
   const style = STYLE_CLASS[element?.style] ?? "";
   switch (element?.type) {
@@ -54,8 +58,9 @@ export function renderElement(element, language) {
     case "BUTTON": {
       const href = elementHref(element);
       const label = text || localize(language, element.action === "PHONE" ? "call_bank" : element.action === "MAIL" ? "write_bank" : "open_link");
+      const rejects = element.actionSettings === "REJECT" ? ` data-action="reject" data-op="${esc(operationId)}"` : "";
       return href
-        ? `<a class="element link-button" href="${esc(href)}" target="_blank" rel="noopener noreferrer">${esc(label)}</a>`
+        ? `<a class="element link-button" href="${esc(href)}" target="_blank" rel="noopener noreferrer"${rejects}>${esc(label)}</a>`
         : `<div class="element">${esc(label)}</div>`;
     }
     default:
@@ -64,7 +69,7 @@ export function renderElement(element, language) {
 }
 
 /** The elements of a screen, list items grouped in a list. */
-export function renderElements(screen, language) {
+export function renderElements(screen, language, operationId = "") {
   const parts = [];
   let items = [];
   const flush = () => {
@@ -72,7 +77,7 @@ export function renderElements(screen, language) {
     items = [];
   };
   for (const element of screen.elements ?? []) {
-    const html = renderElement(element, language);
+    const html = renderElement(element, language, operationId);
     if (element?.type === "LIST_ITEM") items.push(html);
     else {
       flush();
