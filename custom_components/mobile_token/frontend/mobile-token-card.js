@@ -867,11 +867,16 @@ export class MobileTokenCard extends BaseElement {
     this._render();
   }
 
+  /** Now on the server's clock (the browser's clock may be wrong; the integration knows the offset). */
+  _serverNow() {
+    return Date.now() + (this._clockOffset ?? 0);
+  }
+
   // --- state changes ---
 
   _state(operationId) {
     // Times of the UI state are on the server's clock, like the countdowns.
-    if (!this._ui.has(operationId)) this._ui.set(operationId, { ...newUiState(), screenOpenedAt: Date.now() + (this._clockOffset ?? 0) });
+    if (!this._ui.has(operationId)) this._ui.set(operationId, { ...newUiState(), screenOpenedAt: this._serverNow() });
     return this._ui.get(operationId);
   }
 
@@ -1048,7 +1053,7 @@ export class MobileTokenCard extends BaseElement {
       this._update(operationId, { error: localize(this._language, "error_proximity_required") });
       return;
     }
-    const now = Date.now() + (this._clockOffset ?? 0);
+    const now = this._serverNow();
     const visits = [...state.visits];
     if (screen?.id) {
       visits.push({
@@ -1072,7 +1077,7 @@ export class MobileTokenCard extends BaseElement {
     const screens = operation ? screensOf(operation) : [];
     const index = Math.min(state.screenIndex ?? 0, Math.max(screens.length - 1, 0));
     if (index === 0) return;
-    const now = Date.now() + (this._clockOffset ?? 0);
+    const now = this._serverNow();
     const screen = screens[index];
     const visits = screen?.id
       ? [...state.visits, { screen: screen.id, timestampOpened: new Date(state.screenOpenedAt).toISOString(), timestampClosed: new Date(now).toISOString(), action: "BACK" }]
@@ -1129,7 +1134,7 @@ export class MobileTokenCard extends BaseElement {
 
   _finish(operation, outcome, message = null) {
     const countdown = Number(operation.ui?.postApprovalScreen?.payload?.countdown) || 0;
-    this._results.set(operation.id, { operation, outcome, message, redirectUntil: Date.now() + countdown * 1000 });
+    this._results.set(operation.id, { operation, outcome, message, redirectUntil: this._serverNow() + countdown * 1000 });
     this._ui.delete(operation.id);
     this._render();
   }
@@ -1166,7 +1171,7 @@ export class MobileTokenCard extends BaseElement {
 
   _blocks() {
     const language = this._language;
-    const now = Date.now() + (this._clockOffset ?? 0);
+    const now = this._serverNow();
     const blocks = [];
     if (this._view === "messages") return [{ key: "messages", html: messagesView(this._messages ?? {}, language) }];
     if (this._view === "claim") return [{ key: "claim", html: claimView(this._claim ?? {}, language, hasScanner(this._hass)) }];
@@ -1249,7 +1254,7 @@ export class MobileTokenCard extends BaseElement {
   /** Once a second: countdown texts only; a newly expired operation re-renders to disable Approve. */
   _tick(fromRender = false) {
     if (!this.shadowRoot) return;
-    const now = Date.now() + (this._clockOffset ?? 0);
+    const now = this._serverNow();
     let crossed = false;
     for (const node of this.shadowRoot.querySelectorAll("[data-expires]")) {
       const remaining = Number(node.dataset.expires) - now;
