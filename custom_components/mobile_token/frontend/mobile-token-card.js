@@ -14,8 +14,8 @@
 import { defineElements } from "./define-elements.js";
 import { SDK2_STRINGS } from "./mt-strings-sdk2.js";
 import { renderAlertAttribute, renderCell, renderElements, screensOf, screenControls, approveControl, listTexts, detailLayout } from "./mt-sdk2.js";
-import { messagesView, claimView, claimOperationIdOf, WS_MESSAGES, WS_MESSAGE_READ, WS_CLAIM, WS_REFRESH } from "./mt-views.js";
-import { hasScanner, scanCode } from "./mt-scanner.js";
+import { messagesView, claimView, WS_MESSAGES, WS_MESSAGE_READ, WS_CLAIM, WS_REFRESH } from "./mt-views.js";
+import { claimOperationId, hasScanner, scanCode } from "./mt-scanner.js";
 
 export const DOMAIN = "mobile_token";
 export const WS_SUBSCRIBE = "mobile_token/subscribe";
@@ -983,7 +983,7 @@ export class MobileTokenCard extends BaseElement {
   }
 
   async _submitClaim() {
-    const operationId = claimOperationIdOf(this._claim?.text);
+    const operationId = claimOperationId(this._claim?.text);
     if (!operationId) {
       this._show("claim", { _claim: { ...this._claim, error: localize(this._language, "claim_invalid"), done: false } });
       return;

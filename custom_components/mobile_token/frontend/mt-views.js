@@ -8,14 +8,11 @@
  */
 import { escapeHtml as esc, localize } from "./mobile-token-card.js";
 import { sanitizeHtml } from "./mt-sanitize.js";
-import { claimOperationId } from "./mt-scanner.js";
 
 export const WS_REFRESH = "mobile_token/refresh";
 export const WS_CLAIM = "mobile_token/claim";
 export const WS_MESSAGES = "mobile_token/messages";
 export const WS_MESSAGE_READ = "mobile_token/message_read";
-
-export const claimOperationIdOf = claimOperationId;
 
 function action(name, label, { primary = false, id = "", disabled = false } = {}) {
   return `<button type="button" class="${primary ? "primary" : "secondary"}" data-action="${name}" data-op="${esc(id)}"${disabled ? " disabled" : ""}>${esc(label)}</button>`;
