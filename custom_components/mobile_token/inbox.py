@@ -61,10 +61,13 @@ class InboxCoordinator(DataUpdateCoordinator[InboxState]):
             unread = await self.client.unread_count()
             messages = await self.client.messages(0, PAGE_SIZE)
         except MobileTokenError as err:
+            # The library's message is English: the debug log has it, the user the translation.
+            LOGGER.debug("Reading the inbox failed: %s", err)
+            translated = translate_error(err)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
-                translation_key="inbox_failed",
-                translation_placeholders={"error": str(err)},
+                translation_key=translated.translation_key,
+                translation_placeholders=translated.translation_placeholders,
             ) from err
         self._announce(messages)
         return InboxState(unread, messages)

@@ -95,6 +95,21 @@ class FakeClient:
         return list(self.operations)
 
 
+@dataclass
+class FakeInbox:
+    """An inbox with no messages (the inbox has tests of its own against the emulator)."""
+
+    unread: int = 0
+
+    async def unread_count(self) -> int:
+        """The configured unread count."""
+        return self.unread
+
+    async def messages(self, page: int = 0, size: int = 50) -> list[Any]:
+        """No messages."""
+        return []
+
+
 @contextmanager
 def fake_server(client: FakeClient) -> Iterator[FakeClient]:
     """Set entries up with ``client`` and its session instead of a real server."""
@@ -106,6 +121,7 @@ def fake_server(client: FakeClient) -> Iterator[FakeClient]:
             lambda *args, **kwargs: client.session,
         ),
         patch("custom_components.mobile_token.MobileTokenClient", lambda session: client),
+        patch("custom_components.mobile_token.InboxClient", lambda session: FakeInbox()),
     ):
         yield client
 
