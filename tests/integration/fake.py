@@ -25,6 +25,7 @@ from custom_components.mobile_token.const import (
     CONF_APP_CONFIG,
     DOMAIN,
 )
+from custom_components.mobile_token.mtoken.inbox import InboxMessage
 from custom_components.mobile_token.mtoken.model import Operation, parse_operation_list
 from custom_components.mobile_token.mtoken.session import ActivationStatusInfo
 from custom_components.mobile_token.mtoken.timesync import ServerClock
@@ -105,7 +106,7 @@ class FakeInbox:
         """The configured unread count."""
         return self.unread
 
-    async def messages(self, page: int = 0, size: int = 50) -> list[Any]:
+    async def messages(self, page: int = 0, size: int = 50) -> list[InboxMessage]:
         """No messages."""
         return []
 

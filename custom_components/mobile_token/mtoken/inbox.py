@@ -28,7 +28,7 @@ from .dates import format_datetime
 from .errors import BadResponseError
 from .http import response_object
 from .jsonread import JsonDict, kind, opt_date, opt_int, req_str
-from .session import PowerAuthSession
+from .sessions import AnySession
 
 PATH_COUNT: Final = "/api/inbox/count"
 PATH_LIST: Final = "/api/inbox/message/list"
@@ -120,7 +120,7 @@ def parse_message_list(obj: Any) -> list[InboxMessage]:
 class InboxClient:
     """The inbox of one activation, as the Mobile Token SDK offers it."""
 
-    def __init__(self, session: PowerAuthSession) -> None:
+    def __init__(self, session: AnySession) -> None:
         self.session = session
 
     async def unread_count(self) -> int:
