@@ -93,11 +93,17 @@ class UpgradeRepairFlow(RepairsFlow):
         """Remember the entry to upgrade."""
         self._entry = entry
 
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> FlowResult:
+    # FlowResult[Any, str]: a repairs flow's result is RepairsFlowResult from Home Assistant
+    # 2026.x and a plain FlowResult in 2025.x; both fit this annotation.
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> FlowResult[Any, str]:
         """Start with the PIN form (the repairs manager passes the issue id here)."""
         return await self.async_step_confirm()
 
-    async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> FlowResult:
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> FlowResult[Any, str]:
         """PIN form; the upgrade runs when it is submitted."""
         errors: dict[str, str] = {}
         if user_input is not None:

@@ -11,7 +11,8 @@ with a function name is the one SP 800-185 describes).
 
 import hashlib
 import hmac
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final, cast
 
 from Crypto.Hash import cSHAKE256
 
@@ -19,6 +20,10 @@ from Crypto.Hash import cSHAKE256
 _RATE: Final = 136
 _FUNCTION_NAME: Final = b"KMAC"
 DEFAULT_LENGTH: Final = 32
+
+#: cSHAKE256's constructor that takes a function name. Some pycryptodome releases
+#: ship it untyped; naming its type here keeps strict typing on every release.
+_new_cshake256: Final = cast("Callable[[bytes, bytes, bytes], Any]", vars(cSHAKE256)["_new"])
 
 
 def _left_encode(value: int) -> bytes:
@@ -41,7 +46,7 @@ def kmac256(key: bytes, data: bytes, custom: bytes, length: int = DEFAULT_LENGTH
     if length <= 0:
         raise ValueError("KMAC output length must be positive")
     message = _bytepad_key(key) + data + _right_encode(8 * length)
-    sponge = cSHAKE256._new(message, custom, _FUNCTION_NAME)
+    sponge = _new_cshake256(message, custom, _FUNCTION_NAME)
     output: bytes = sponge.read(length)
     return output
 
