@@ -92,14 +92,19 @@ def issue_activation_code(
     *,
     commit_mode: str = COMMIT_AUTO,
     max_failed_attempts: int = DEFAULT_MAX_FAILED_ATTEMPTS,
+    activation_id: str | None = None,
 ) -> Activation:
-    """A new activation in state CREATED with a fresh signed activation code."""
+    """A new activation in state CREATED with a fresh signed activation code.
+
+    ``activation_id`` lets a test play a server that answers an id of its own
+    choosing (a broken or malicious one: not a UUID, a path).
+    """
     code = generate_activation_code()
     while emu.db.activation_by_code(code) is not None:
         code = generate_activation_code()
     signature = sign_activation_code(emu.application.master_private_key, code)
     activation = Activation(
-        activation_id=str(uuid.uuid4()),
+        activation_id=activation_id or str(uuid.uuid4()),
         activation_code=code,
         code_signature=b64encode(signature),
         user_id=user_id,
@@ -123,7 +128,10 @@ def code_json(activation: Activation) -> dict[str, Any]:
 
 
 async def create_activation_code(request: web.Request) -> web.Response:
-    """``POST /admin/activation-code {"userId", "commit"?, "maxFailedAttempts"?}``."""
+    """``POST /admin/activation-code {"userId", "commit"?, "maxFailedAttempts"?, ...}``.
+
+    ``activationId`` (optional) is the id the activation will answer, to play a broken server.
+    """
     emu = emulator_of(request)
     body = as_object(await read_json(request, invalid_request), invalid_request)
     user_id = require_str(body, "userId", invalid_request, max_length=256)
@@ -131,8 +139,13 @@ async def create_activation_code(request: web.Request) -> web.Response:
     if commit not in (COMMIT_AUTO, COMMIT_MANUAL):
         raise invalid_request("commit must be 'auto' or 'manual'")
     attempts = _int(body, "maxFailedAttempts", DEFAULT_MAX_FAILED_ATTEMPTS, 1, MAX_ATTEMPTS)
+    activation_id = get_str(body, "activationId", invalid_request, required=False, max_length=64)
     activation = issue_activation_code(
-        emu, user_id, commit_mode=commit, max_failed_attempts=attempts
+        emu,
+        user_id,
+        commit_mode=commit,
+        max_failed_attempts=attempts,
+        activation_id=activation_id,
     )
     return json_response(code_json(activation))
 

@@ -28,7 +28,7 @@ from .errors import (
     ApiError,
     error_body,
 )
-from .faults import apply_latency
+from .faults import REQUEST_FAULTS_KEY, apply_latency
 from .httpio import MAX_BODY_SIZE, json_response
 
 _LOGGER = logging.getLogger("emulator")
@@ -71,6 +71,7 @@ async def fault_injection(request: web.Request, handler: Handler) -> web.StreamR
         emu.clock.skew_ms = int(emu.faults.current_skew_s() * _MS_PER_S)
         return await handler(request)
     faults = emu.faults.take()
+    request[REQUEST_FAULTS_KEY] = faults
     emu.clock.skew_ms = int(faults.skew_s * _MS_PER_S)
     await apply_latency(faults)
     if faults.drop:

@@ -9,6 +9,9 @@ fault. Kinds:
 - ``malformed``: process the request, then answer 200 with a truncated body
   (so a signed request has consumed its counter, as a lying proxy would).
 - ``drop``: close the connection without answering, without processing.
+- ``operation_failed``: a refused signature on an operation's approval answers
+  ``OPERATION_FAILED`` instead of ``POWERAUTH_AUTH_FAIL`` (the failed attempt
+  still counts), as servers do once a wrong PIN has used the operation up.
 - ``clock_skew``: the server clock runs ``value`` seconds off (may be
   negative); ``count`` 0 keeps the skew until another clock_skew replaces it.
 """
@@ -22,6 +25,8 @@ DEFAULT_LATENCY_S: Final = 1.0
 MAX_LATENCY_S: Final = 60.0
 MAX_SKEW_S: Final = 10 * 365 * 24 * 3600
 MAX_COUNT: Final = 10_000
+#: Where the middleware leaves a request's faults for the handlers that act on them.
+REQUEST_FAULTS_KEY: Final = "emulator_request_faults"
 
 
 class FaultKind(StrEnum):
@@ -32,6 +37,7 @@ class FaultKind(StrEnum):
     MALFORMED = "malformed"
     DROP = "drop"
     CLOCK_SKEW = "clock_skew"
+    OPERATION_FAILED = "operation_failed"
 
 
 @dataclass
@@ -51,6 +57,7 @@ class RequestFaults:
     malformed: bool = False
     drop: bool = False
     skew_s: float = 0.0
+    operation_failed: bool = False
 
 
 @dataclass
@@ -90,6 +97,7 @@ class Faults:
             malformed=FaultKind.MALFORMED in taken,
             drop=FaultKind.DROP in taken,
             skew_s=taken.get(FaultKind.CLOCK_SKEW) or 0.0,
+            operation_failed=FaultKind.OPERATION_FAILED in taken,
         )
 
 

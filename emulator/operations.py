@@ -30,6 +30,7 @@ from .errors import (
     ok_body,
     operation_error,
 )
+from .faults import REQUEST_FAULTS_KEY, RequestFaults
 from .httpio import (
     as_object,
     get_str,
@@ -260,6 +261,11 @@ async def operation_authorize(request: web.Request) -> web.Response:
     except ApiError as err:
         if err.code == POWERAUTH_AUTH_FAIL:
             _fail_after_bad_signature(emu, body)
+            faults = request.get(REQUEST_FAULTS_KEY)
+            if isinstance(faults, RequestFaults) and faults.operation_failed:
+                raise operation_error(
+                    OPERATION_FAILED, "Operation approval failed.", HTTP_UNAUTHORIZED
+                ) from err
         raise
     payload = request_object(parse_json(body, invalid_request), invalid_request)
     operation = load_operation(emu, _operation_id(payload))
