@@ -15,6 +15,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
+from .actions import pop_removed_at_bank
 from .announced import AnnouncedOperations
 from .const import (
     CONF_ACTIVATION_ID,
@@ -25,6 +26,7 @@ from .const import (
     ISSUE_CLOCK_SKEW,
     ISSUE_REMOVE_IN_BANK_APP,
     ISSUE_TLS_VERIFICATION_DISABLED,
+    LOGGER,
     PLATFORMS,
     REQUEST_TIMEOUT,
 )
@@ -34,6 +36,7 @@ from .frontend import async_setup_frontend
 from .inbox import InboxCoordinator
 from .mtoken.app_config import parse_config_string
 from .mtoken.errors import InvalidStateError, MobileTokenError
+from .mtoken.factors import Authentication
 from .mtoken.inbox import InboxClient
 from .mtoken.operations import MobileTokenClient
 from .mtoken.sessions import AnySession, open_session
@@ -134,8 +137,17 @@ async def async_unload_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry) -> None:
-    """Delete the activation secrets and remind the user to remove the device at the bank."""
-    await ActivationStore(hass, entry.data[CONF_ACTIVATION_ID]).async_remove()
+    """Remove the activation at the bank when the keys allow it, then delete the secrets.
+
+    A backup holds the keys: an activation left at the bank stays usable by
+    whoever restores one. Without the biometry-factor key the bank needs the
+    PIN, which only the card can ask for, so the user is reminded instead.
+    """
+    store = ActivationStore(hass, entry.data[CONF_ACTIVATION_ID])
+    removed = pop_removed_at_bank(hass, entry.entry_id) or await _async_remove_at_bank(
+        hass, entry, store
+    )
+    await store.async_remove()
     await AnnouncedOperations(hass, entry.entry_id).async_remove()
     for issue in (
         ISSUE_TLS_VERIFICATION_DISABLED,
@@ -145,6 +157,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry)
     ):
         ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
     ir.async_delete_issue(hass, DOMAIN, upgrade_issue_id(entry.entry_id))
+    if removed:
+        return
     ir.async_create_issue(
         hass,
         DOMAIN,
@@ -155,3 +169,22 @@ async def async_remove_entry(hass: HomeAssistant, entry: MobileTokenConfigEntry)
         translation_key=ISSUE_REMOVE_IN_BANK_APP,
         translation_placeholders={"name": entry.title},
     )
+
+
+async def _async_remove_at_bank(
+    hass: HomeAssistant, entry: MobileTokenConfigEntry, store: ActivationStore
+) -> bool:
+    """Remove the activation at the bank with the biometry-factor key; True when done."""
+    try:
+        session = _open_session(hass, entry, store, await store.async_load())
+    except InvalidStateError:
+        return False
+    if not session.state.has_biometry_key:
+        return False
+    try:
+        await session.remove_activation(Authentication.biometry())
+    except MobileTokenError as err:
+        LOGGER.warning("The activation could not be removed at the bank: %s", err)
+        return False
+    LOGGER.debug("The activation was removed at the bank")
+    return True

@@ -1,15 +1,26 @@
-"""Everything a user does with the token: approve, reject, claim, read and sign.
+"""Everything a user does with the token: approve, reject, claim, read, sign, remove.
 
 The actions and the dashboard card's websocket commands both call these
 functions, so the checks (caller allowed, factor, last PIN attempt,
 proximity), the error translation and the reported outcome live once. The
 coordinator only polls; these functions tell it what they changed.
+
+Every two-factor call is guarded the same way: the activation status is read
+just before the PIN is used (wrong codes typed at the bank change it behind
+the token's back), the last attempt before a block needs the caller's
+consent, and after any refusal the status is read again so the user learns
+the remaining attempts whatever error code the server chose.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, Final
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 
 from .authentication import (
     check_block_risk,
@@ -24,15 +35,22 @@ from .const import (
     EVENT_REJECTED,
     LOGGER,
     PHONE_STATES_ON_CALL,
+    STATUS_BLOCKED,
+    STATUS_REMOVED,
 )
 from .coordinator import MobileTokenCoordinator
-from .errors import translate_error, validation_error
+from .errors import failure_error, translate_error, validation_error
 from .mtoken.errors import ActivationError, AuthenticationError, MobileTokenError, ServerError
+from .mtoken.factors import Authentication, Factor
 from .mtoken.mobile_token_data import ScreenVisit, mobile_token_data
 from .mtoken.model import Operation
 from .mtoken.qr import QrOperation, parse_qr_operation
+from .mtoken.session import ActivationStatusInfo
 from .permissions import async_check_user_allowed
 from .proximity import proximity_check
+
+# Entries whose activation the bank already removed (the card's "Remove at the bank").
+DATA_REMOVED_AT_BANK: Final = "mobile_token_removed_at_bank"
 
 # Server answers meaning the operation is no longer pending (mobile-token-api.md section 7).
 CODE_OPERATION_EXPIRED: Final = "OPERATION_EXPIRED"
@@ -57,31 +75,34 @@ async def async_approve(
     user_id: str | None = None,
     accept_block_risk: bool = False,
     screen_visits: Sequence[ScreenVisit] = (),
+    received: datetime | None = None,
 ) -> Operation:
     """Approve a pending operation with the data the server holds for it.
 
     ``screen_visits``: the pre-approval screens the user went through, sent
-    as ``mobileTokenData`` for the bank's fraud detection.
+    as ``mobileTokenData`` for the bank's fraud detection. ``received``: when
+    the user entered or scanned the proximity code.
     """
     await async_check_user_allowed(coordinator.hass, coordinator.config_entry, user_id)
     operation = await _async_fetch_operation(coordinator, operation_id)
     auth = operation_authentication(
         operation, pin, factor, allow_biometry=coordinator.allow_biometry
     )
-    check_block_risk(auth, coordinator.activation_status, accept_block_risk=accept_block_risk)
     check_not_on_call(coordinator, operation)
-    proximity = proximity_check(operation, pac, totp, coordinator.session.clock.now())
+    proximity = proximity_check(operation, pac, totp, received or coordinator.session.clock.now())
     LOGGER.debug("Approving operation %s with %s", operation.id, auth.factor.value)
-    try:
-        await coordinator.client.authorize(
+    await _async_guarded(
+        coordinator,
+        auth,
+        lambda: coordinator.client.authorize(
             operation,
             auth,
             proximity=proximity,
             mobile_token_data=mobile_token_data(screen_visits),
-        )
-    except MobileTokenError as err:
-        await _async_handle_failure(coordinator, err, operation)
-        raise translate_error(err) from err
+        ),
+        accept_block_risk=accept_block_risk,
+        operation=operation,
+    )
     await _async_finished(coordinator, EVENT_APPROVED, operation, user_id)
     return operation
 
@@ -154,17 +175,59 @@ async def async_get_history(
     pin: str | None = None,
     factor: str | None = None,
     user_id: str | None = None,
+    accept_block_risk: bool = False,
 ) -> list[Operation]:
     """Recent operations in every status (two factors)."""
     await async_check_user_allowed(coordinator.hass, coordinator.config_entry, user_id)
     auth = two_factor_authentication(
         pin, factor, allow_biometry=coordinator.allow_biometry, biometry_allowed=True
     )
-    try:
-        return await coordinator.client.history(auth)
-    except MobileTokenError as err:
-        await _async_handle_failure(coordinator, err, None)
-        raise translate_error(err) from err
+    return await _async_guarded(
+        coordinator,
+        auth,
+        lambda: coordinator.client.history(auth),
+        accept_block_risk=accept_block_risk,
+    )
+
+
+async def async_remove_activation(
+    coordinator: MobileTokenCoordinator,
+    *,
+    pin: str | None = None,
+    factor: str | None = None,
+    user_id: str | None = None,
+    accept_block_risk: bool = False,
+) -> None:
+    """Remove the activation at the bank (two factors), then the entry and its keys."""
+    hass = coordinator.hass
+    entry = coordinator.config_entry
+    await async_check_user_allowed(hass, entry, user_id)
+    auth = two_factor_authentication(
+        pin, factor, allow_biometry=coordinator.allow_biometry, biometry_allowed=True
+    )
+    LOGGER.debug("Removing the activation at the bank with %s", auth.factor.value)
+    await _async_guarded(
+        coordinator,
+        auth,
+        lambda: coordinator.session.remove_activation(auth),
+        accept_block_risk=accept_block_risk,
+    )
+    mark_removed_at_bank(hass, entry.entry_id)
+    await hass.config_entries.async_remove(entry.entry_id)
+
+
+def mark_removed_at_bank(hass: HomeAssistant, entry_id: str) -> None:
+    """Remember that the bank no longer knows this entry's activation (no reminder needed)."""
+    hass.data.setdefault(DATA_REMOVED_AT_BANK, set()).add(entry_id)
+
+
+def pop_removed_at_bank(hass: HomeAssistant, entry_id: str) -> bool:
+    """Whether the entry's activation was removed at the bank already; forget the mark."""
+    removed: set[str] = hass.data.get(DATA_REMOVED_AT_BANK, set())
+    if entry_id in removed:
+        removed.discard(entry_id)
+        return True
+    return False
 
 
 async def async_sign_offline_qr(
@@ -177,8 +240,7 @@ async def async_sign_offline_qr(
     user_id: str | None = None,
 ) -> tuple[str, QrOperation]:
     """Compute the approval code of an offline (QR) operation after verifying it."""
-    await async_check_user_allowed(coordinator.hass, coordinator.config_entry, user_id)
-    qr = parse_offline_qr(qr_text)
+    qr = await async_parse_offline_qr(coordinator, qr_text, user_id=user_id)
     auth = two_factor_authentication(
         pin, factor, allow_biometry=coordinator.allow_biometry, biometry_allowed=qr.flags.biometry
     )
@@ -190,12 +252,89 @@ async def async_sign_offline_qr(
     return code, qr
 
 
-def parse_offline_qr(text: str) -> QrOperation:
-    """Parse an offline QR operation or raise the translated ``invalid_qr`` error."""
+async def async_parse_offline_qr(
+    coordinator: MobileTokenCoordinator, text: str, *, user_id: str | None = None
+) -> QrOperation:
+    """Parse an offline QR operation and check the bank signed it, before anyone sees it.
+
+    The signature is the master key's or the activation's server key's, so
+    only an entry can tell; a forged QR raises ``invalid_qr_signature``.
+    """
+    await async_check_user_allowed(coordinator.hass, coordinator.config_entry, user_id)
     try:
-        return parse_qr_operation(text)
+        qr = parse_qr_operation(text)
+        coordinator.client.verify_offline_qr(qr)
     except MobileTokenError as err:
         raise translate_error(err) from err
+    return qr
+
+
+async def _async_guarded[_T](
+    coordinator: MobileTokenCoordinator,
+    auth: Authentication,
+    signed_call: Callable[[], Awaitable[_T]],
+    *,
+    accept_block_risk: bool,
+    operation: Operation | None = None,
+) -> _T:
+    """Run a signed call with the last-attempt guard and the status read after a refusal."""
+    before = None
+    if auth.factor is not Factor.POSSESSION:
+        before = await _async_read_status(coordinator)
+        check_block_risk(auth, before, accept_block_risk=accept_block_risk)
+    try:
+        result = await signed_call()
+    except MobileTokenError as err:
+        error = await _async_explain_failure(coordinator, err, auth, before)
+        await _async_handle_failure(coordinator, err, operation, error=error)
+        raise error from err
+    if before is not None and before.failed_attempts:
+        # A good two-factor signature resets the server's count (protocol section 8).
+        coordinator.async_status_changed(replace(before, failed_attempts=0))
+    return result
+
+
+async def _async_read_status(coordinator: MobileTokenCoordinator) -> ActivationStatusInfo:
+    """The activation status now, from the server; the status sensor follows it."""
+    try:
+        status = await coordinator.session.fetch_status()
+    except MobileTokenError as err:
+        raise translate_error(err) from err
+    coordinator.async_status_changed(status)
+    if status.status in (STATUS_BLOCKED, STATUS_REMOVED):
+        raise failure_error(f"activation_{status.status}")
+    return status
+
+
+async def _async_explain_failure(
+    coordinator: MobileTokenCoordinator,
+    err: MobileTokenError,
+    auth: Authentication,
+    before: ActivationStatusInfo | None,
+) -> HomeAssistantError:
+    """The error the user sees after a refused call, from the status read again.
+
+    A wrong PIN that used an operation up is answered ``OPERATION_FAILED``
+    (or another code), not as an authentication failure; the failed count
+    at the server is what tells.
+    """
+    if before is None or isinstance(err, ActivationError):
+        return translate_error(err)
+    status = coordinator.session.last_status
+    if not isinstance(err, AuthenticationError) or err.remaining_attempts is None:
+        # The session reads the status itself only after an authentication failure.
+        try:
+            status = await coordinator.session.fetch_status()
+        except MobileTokenError:
+            return translate_error(err)
+    if status is None:
+        return translate_error(err)
+    coordinator.async_status_changed(status)
+    if status.status in (STATUS_BLOCKED, STATUS_REMOVED):
+        return failure_error(f"activation_{status.status}")
+    if isinstance(err, AuthenticationError) or status.failed_attempts > before.failed_attempts:
+        return failure_error("wrong_pin", remaining_attempts=str(status.remaining_attempts))
+    return translate_error(err)
 
 
 async def _async_fetch_operation(
@@ -209,7 +348,11 @@ async def _async_fetch_operation(
 
 
 async def _async_handle_failure(
-    coordinator: MobileTokenCoordinator, err: MobileTokenError, operation: Operation | None
+    coordinator: MobileTokenCoordinator,
+    err: MobileTokenError,
+    operation: Operation | None,
+    *,
+    error: HomeAssistantError | None = None,
 ) -> None:
     """Report a refused action once, after bringing the list and status up to date.
 
@@ -228,7 +371,8 @@ async def _async_handle_failure(
     if operation is not None:
         expired = isinstance(err, ServerError) and err.code == CODE_OPERATION_EXPIRED
         event_type = EVENT_EXPIRED if expired else EVENT_FAILED
-        coordinator.async_report(event_type, operation, error=translate_error(err).translation_key)
+        error = error or translate_error(err)
+        coordinator.async_report(event_type, operation, error=error.translation_key)
 
 
 async def _async_finished(

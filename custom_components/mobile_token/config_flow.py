@@ -8,6 +8,7 @@ activation id (the entry's unique id); they never touch the config entry.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from ipaddress import ip_address
 from typing import Any, Final
 
 import voluptuous as vol
@@ -81,6 +82,7 @@ from .mtoken.errors import (
     CounterDesyncError,
     InvalidActivationCodeError,
     InvalidActivationCodeSignatureError,
+    InvalidActivationIdError,
     InvalidConfigurationError,
     InvalidPinError,
     InvalidStateError,
@@ -101,6 +103,7 @@ URL_PLACEHOLDERS: Final = {"example_url": "https://bank.example/enrollment-serve
 # The field a form error is shown under; the other errors concern the whole form.
 ERROR_FIELDS: Final = {
     "invalid_url": CONF_URL,
+    "insecure_url": CONF_URL,
     "invalid_activation_code": CONF_ACTIVATION_CODE,
     "invalid_code_signature": CONF_ACTIVATION_CODE,
     "pin_too_short": CONF_PIN,
@@ -151,6 +154,31 @@ def normalize_url(text: str) -> str:
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(text)
     return str(url).rstrip("/")
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a host name or address can only be this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def url_error(text: str) -> str | None:
+    """Return the form error of a server URL, or None when it may be used.
+
+    Without TLS anyone on the way can rewrite what an operation shows while
+    the signed data stays theirs: plain http is only for this machine.
+    """
+    try:
+        url = URL(normalize_url(text))
+    except ValueError:
+        return "invalid_url"
+    if url.scheme == "http" and not is_loopback_host(url.host or ""):
+        return "insecure_url"
+    return None
 
 
 def form_errors(error: str) -> dict[str, str]:
@@ -275,11 +303,10 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
         """Server URL and the application configuration."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            try:
-                url = normalize_url(user_input[CONF_URL])
-            except ValueError:
-                errors = form_errors("invalid_url")
+            if error := url_error(user_input[CONF_URL]):
+                errors = form_errors(error)
             else:
+                url = normalize_url(user_input[CONF_URL])
                 try:
                     config = app_config_from_input(user_input)
                 except InvalidConfigurationError:
@@ -377,6 +404,9 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
             )
         except InvalidActivationCodeSignatureError:
             return "invalid_code_signature"
+        except InvalidActivationIdError:
+            LOGGER.warning("The server answered an activation id that is not a UUID")
+            return "invalid_activation_id"
         except NetworkError:
             return "cannot_connect"
         except BadResponseError:
@@ -460,11 +490,10 @@ class MobileTokenConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            try:
-                url = normalize_url(user_input[CONF_URL])
-            except ValueError:
-                errors = form_errors("invalid_url")
+            if error := url_error(user_input[CONF_URL]):
+                errors = form_errors(error)
             else:
+                url = normalize_url(user_input[CONF_URL])
                 config = parse_config_string(entry.data[CONF_APP_CONFIG])
                 verify_ssl = user_input[CONF_VERIFY_SSL]
                 error = await async_check_server(self.hass, url, config, verify_ssl)

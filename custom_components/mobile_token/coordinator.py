@@ -44,6 +44,7 @@ from .const import (
     STATUS_REMOVED,
 )
 from .errors import translate_error
+from .mtoken.attributes import attribute_texts
 from .mtoken.errors import (
     ActivationError,
     AuthenticationError,
@@ -364,6 +365,10 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
                     # and no proximity code (which only the card can ask for).
                     "allow_biometry": self.allow_biometry,
                     "requires_proximity": operation.requires_proximity_check,
+                    # What the notification must say, and whether the bank's warning
+                    # screen must be read first (then only the card may approve).
+                    "attributes": attribute_texts(operation.form_data.attributes),
+                    "warning": operation.has_warning_screen,
                 },
             )
 
@@ -399,9 +404,11 @@ class MobileTokenCoordinator(DataUpdateCoordinator[list[Operation]]):
     @callback
     def async_status_changed(self, status: ActivationStatusInfo | None) -> None:
         """Take the status an action learned (if any) and read it again at the next refresh."""
-        if status is not None:
-            self.activation_status = status
         self._next_status_check = 0.0
+        if status is not None and status != self.activation_status:
+            self.activation_status = status
+            # The status sensor's attempts follow the server at once.
+            self.async_update_listeners()
 
 
 def update_failed(err: MobileTokenError) -> UpdateFailed:

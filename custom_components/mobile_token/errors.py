@@ -18,15 +18,18 @@ from .mtoken.errors import (
     ActivationRemovedError,
     AuthenticationError,
     BadResponseError,
+    CounterAheadError,
     CounterDesyncError,
     InvalidInputError,
     InvalidPinError,
     InvalidProximityCodeError,
     InvalidQrCodeError,
+    InvalidQrSignatureError,
     InvalidStateError,
     MobileTokenError,
     NetworkError,
     ServerError,
+    StateNotSavedError,
 )
 
 # Mobile Token API error codes (mobile-token-api.md section 3) → translation keys.
@@ -42,6 +45,7 @@ _SERVER_CODES: Final = {
 }
 
 _INPUT_ERRORS: Final[tuple[tuple[type[InvalidInputError], str], ...]] = (
+    (InvalidQrSignatureError, "invalid_qr_signature"),
     (InvalidQrCodeError, "invalid_qr"),
     (InvalidProximityCodeError, "invalid_pac"),
     (InvalidPinError, "pin_too_short"),
@@ -91,6 +95,10 @@ def _translate_other(err: MobileTokenError) -> HomeAssistantError:
         return failure_error("activation_removed")
     if isinstance(err, CounterDesyncError):
         return failure_error("counter_desync")
+    if isinstance(err, CounterAheadError):
+        return failure_error("counter_ahead")
+    if isinstance(err, StateNotSavedError):
+        return failure_error("state_not_saved")
     if isinstance(err, NetworkError | BadResponseError):
         return failure_error("cannot_connect")
     # The library's message is English and for developers: the log has it, not the user.

@@ -31,6 +31,9 @@ async def async_setup_entry(
 class MobileTokenOperationsEvent(MobileTokenEntity, EventEntity):
     """Fires for every change of an operation, with its summary."""
 
+    # What the bank writes about a payment stays out of the database and backups.
+    _unrecorded_attributes = frozenset({"title", "message"})
+
     def __init__(self, coordinator: MobileTokenCoordinator) -> None:
         """Describe the event entity."""
         super().__init__(coordinator, OPERATIONS_EVENT)

@@ -8,6 +8,7 @@ code or deeplink travels with the approval.
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from .errors import translate_error, validation_error
 from .mtoken.errors import InvalidProximityCodeError
@@ -20,10 +21,16 @@ def proximity_check(
 ) -> ProximityCheck | None:
     """Build the proximity check from a pasted PAC text or a bare TOTP, if any.
 
-    Raise a translated error when the operation requires one and none was
-    given, or when the PAC belongs to another operation.
+    ``received`` is when the user entered or scanned the code (the card says;
+    else now). The type tells the bank how the code arrived: ``DEEPLINK`` for
+    a link, ``QR_CODE`` for a QR text or a typed code. Raise a translated
+    error when the operation requires one and none was given, or when the PAC
+    belongs to another operation.
     """
+    check_type = ProximityCheckType.QR_CODE
     if pac:
+        if _is_link(pac):
+            check_type = ProximityCheckType.DEEPLINK
         try:
             code = parse_pac(pac)
         except InvalidProximityCodeError as err:
@@ -35,4 +42,12 @@ def proximity_check(
         if operation.requires_proximity_check:
             raise validation_error("proximity_required")
         return None
-    return ProximityCheck(totp=totp, type=ProximityCheckType.QR_CODE, timestamp_received=received)
+    return ProximityCheck(totp=totp, type=check_type, timestamp_received=received)
+
+
+def _is_link(text: str) -> bool:
+    """A pasted link (``scheme://…?oid=…``) rather than the QR code's JWT text."""
+    try:
+        return bool(urlsplit(text.strip()).scheme)
+    except ValueError:
+        return False

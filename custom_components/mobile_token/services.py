@@ -3,6 +3,11 @@
 Each handler only finds the entry and hands over to ``actions``, which the
 dashboard card's websocket commands call too: the checks (caller allowed,
 factor, proximity) and the error translation live there, once.
+
+No action takes a PIN: action data is recorded (the ``call_service`` event in
+the database, traces), and Home Assistant checks the schema before it fires
+that event, so a call carrying ``pin`` is refused before anything is kept.
+The PIN goes only through the card's websocket commands.
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ from .const import (
     ATTR_FACTOR,
     ATTR_OPERATION_ID,
     ATTR_PAC,
-    ATTR_PIN,
     ATTR_QR,
     ATTR_REASON,
     ATTR_TOTP,
@@ -63,9 +67,8 @@ def protocol_reason(reason: str) -> str:
     return REJECT_REASON_OPTIONS.get(reason, reason)
 
 
-# The server checks the PIN; here only its shape, so a typo fails before a signature is spent.
-PIN_SCHEMA: Final = vol.All(cv.string, vol.Match(r"^\d{4,}$"))
-FACTOR_SCHEMA: Final = vol.In([factor.value for factor in Factor])
+# The factors that need no PIN; possession_knowledge (the PIN) is the card's alone.
+FACTOR_SCHEMA: Final = vol.In([Factor.POSSESSION.value, Factor.POSSESSION_BIOMETRY.value])
 ENTRY_SCHEMA: Final[dict[vol.Marker, Any]] = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
 OPERATION_SCHEMA: Final[dict[vol.Marker, Any]] = {
     **ENTRY_SCHEMA,
@@ -75,7 +78,6 @@ OPERATION_SCHEMA: Final[dict[vol.Marker, Any]] = {
 APPROVE_SCHEMA: Final = vol.Schema(
     {
         **OPERATION_SCHEMA,
-        vol.Optional(ATTR_PIN): PIN_SCHEMA,
         vol.Optional(ATTR_FACTOR): FACTOR_SCHEMA,
         vol.Optional(ATTR_PAC): cv.string,
         vol.Optional(ATTR_TOTP): cv.string,
@@ -92,18 +94,21 @@ REJECT_SCHEMA: Final = vol.Schema(
 )
 OPERATION_ONLY_SCHEMA: Final = vol.Schema(OPERATION_SCHEMA)
 HISTORY_SCHEMA: Final = vol.Schema(
-    {**ENTRY_SCHEMA, vol.Optional(ATTR_PIN): PIN_SCHEMA, vol.Optional(ATTR_FACTOR): FACTOR_SCHEMA}
+    {
+        **ENTRY_SCHEMA,
+        vol.Optional(ATTR_FACTOR): FACTOR_SCHEMA,
+        vol.Optional(ATTR_ACCEPT_BLOCK_RISK, default=False): cv.boolean,
+    }
 )
 SIGN_OFFLINE_QR_SCHEMA: Final = vol.Schema(
     {
         **ENTRY_SCHEMA,
         vol.Required(ATTR_QR): cv.string,
-        vol.Optional(ATTR_PIN): PIN_SCHEMA,
         vol.Optional(ATTR_FACTOR): FACTOR_SCHEMA,
         vol.Optional(ATTR_URI_ID): cv.string,
     }
 )
-PARSE_OFFLINE_QR_SCHEMA: Final = vol.Schema({vol.Required(ATTR_QR): cv.string})
+PARSE_OFFLINE_QR_SCHEMA: Final = vol.Schema({**ENTRY_SCHEMA, vol.Required(ATTR_QR): cv.string})
 REFRESH_SCHEMA: Final = vol.Schema(ENTRY_SCHEMA)
 GET_MESSAGES_SCHEMA: Final = vol.Schema({**ENTRY_SCHEMA, vol.Optional(ATTR_MESSAGE_ID): cv.string})
 MARK_MESSAGE_READ_SCHEMA: Final = vol.Schema(
@@ -147,7 +152,6 @@ async def _approve(call: ServiceCall) -> None:
     await actions.async_approve(
         _coordinator(call),
         call.data[ATTR_OPERATION_ID],
-        pin=call.data.get(ATTR_PIN),
         factor=call.data.get(ATTR_FACTOR),
         pac=call.data.get(ATTR_PAC),
         totp=call.data.get(ATTR_TOTP),
@@ -182,9 +186,9 @@ async def _get_operation(call: ServiceCall) -> ServiceResponse:
 async def _get_history(call: ServiceCall) -> ServiceResponse:
     operations = await actions.async_get_history(
         _coordinator(call),
-        pin=call.data.get(ATTR_PIN),
         factor=call.data.get(ATTR_FACTOR),
         user_id=call.context.user_id,
+        accept_block_risk=call.data[ATTR_ACCEPT_BLOCK_RISK],
     )
     return {"operations": [operation.to_dict() for operation in operations]}
 
@@ -193,7 +197,6 @@ async def _sign_offline_qr(call: ServiceCall) -> ServiceResponse:
     code, qr = await actions.async_sign_offline_qr(
         _coordinator(call),
         call.data[ATTR_QR],
-        pin=call.data.get(ATTR_PIN),
         factor=call.data.get(ATTR_FACTOR),
         uri_id=call.data.get(ATTR_URI_ID),
         user_id=call.context.user_id,
@@ -202,11 +205,16 @@ async def _sign_offline_qr(call: ServiceCall) -> ServiceResponse:
 
 
 async def _parse_offline_qr(call: ServiceCall) -> ServiceResponse:
-    return {"operation": actions.parse_offline_qr(call.data[ATTR_QR]).to_dict()}
+    qr = await actions.async_parse_offline_qr(
+        _coordinator(call), call.data[ATTR_QR], user_id=call.context.user_id
+    )
+    return {"operation": qr.to_dict()}
 
 
 async def _refresh(call: ServiceCall) -> None:
     coordinator = _coordinator(call)
+    # Same rule as every other action: a refresh spends a token request at the bank.
+    await async_check_user_allowed(call.hass, coordinator.config_entry, call.context.user_id)
     await coordinator.async_refresh()
     if not coordinator.last_update_success:
         raise refresh_error(coordinator.last_exception)

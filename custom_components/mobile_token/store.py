@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN
+from .mtoken.errors import StateNotSavedError
+from .mtoken.state import check_activation_id
 
 STORAGE_VERSION: Final = 1
 
@@ -23,6 +25,9 @@ class ActivationStore:
     """The activation state of one activation."""
 
     def __init__(self, hass: HomeAssistant, activation_id: str) -> None:
+        self._hass = hass
+        # The id names the file: only a UUID may (the flow refuses anything else too).
+        check_activation_id(activation_id)
         self._store: Store[dict[str, Any]] = Store(
             hass,
             STORAGE_VERSION,
@@ -36,7 +41,14 @@ class ActivationStore:
         return await self._store.async_load()
 
     async def async_save(self, state: dict[str, Any]) -> None:
-        """Write the state now; the library awaits this before a signed request leaves."""
+        """Write the state now; the library awaits this before a signed request leaves.
+
+        While Home Assistant stops, ``Store.async_save`` only schedules the write
+        for the very end: a signed request would leave with a counter that is
+        not on disk. Refusing is the safe answer; nothing is signed or sent.
+        """
+        if self._hass.state is CoreState.stopping:
+            raise StateNotSavedError("Home Assistant is stopping: the counter cannot be saved now")
         await self._store.async_save(state)
 
     async def async_remove(self) -> None:

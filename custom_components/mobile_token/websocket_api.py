@@ -15,6 +15,14 @@ and the error translation are there, shared with the actions.
 - ``mobile_token/claim`` {entry_id, operation_id}: claim an operation from a QR code or link.
 - ``mobile_token/messages`` {entry_id, message_id?}: the inbox, or one message with its body;
   ``mobile_token/message_read`` {entry_id, message_id?}: mark one (or, without id, all) read.
+- ``mobile_token/approve`` also takes ``timestamp_received``: when the proximity code was
+  entered or scanned (milliseconds since the epoch).
+- ``mobile_token/history`` {entry_id, pin | factor, accept_block_risk}
+  → {"operations": [...]}.
+- ``mobile_token/sign_offline_qr`` {entry_id, qr, pin | factor, uri_id}
+  → {"code", "operation"}.
+- ``mobile_token/remove_activation`` {entry_id, pin | factor, accept_block_risk}
+  → {}: removes the activation at the bank, then the entry.
 
 Errors are sent with the translation key as the code, the English message,
 and the translation placeholders (``remaining_attempts`` after a wrong PIN).
@@ -24,6 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import voluptuous as vol
@@ -50,6 +59,9 @@ WS_REFRESH: Final = f"{DOMAIN}/refresh"
 WS_CLAIM: Final = f"{DOMAIN}/claim"
 WS_MESSAGES: Final = f"{DOMAIN}/messages"
 WS_MESSAGE_READ: Final = f"{DOMAIN}/message_read"
+WS_HISTORY: Final = f"{DOMAIN}/history"
+WS_SIGN_OFFLINE_QR: Final = f"{DOMAIN}/sign_offline_qr"
+WS_REMOVE_ACTIVATION: Final = f"{DOMAIN}/remove_activation"
 ATTR_SCREEN_VISITS: Final = "screen_visits"
 ATTR_MESSAGE_ID: Final = "message_id"
 
@@ -61,6 +73,9 @@ ATTR_PAC: Final = "pac"
 ATTR_TOTP: Final = "totp"
 ATTR_REASON: Final = "reason"
 ATTR_ACCEPT_BLOCK_RISK: Final = "accept_block_risk"
+ATTR_TIMESTAMP_RECEIVED: Final = "timestamp_received"
+ATTR_QR: Final = "qr"
+ATTR_URI_ID: Final = "uri_id"
 
 # The PIN is checked here, not by the schema: a schema error is logged with the value it refused.
 PIN_PATTERN: Final = re.compile(r"\d{4,64}")
@@ -78,6 +93,9 @@ def async_setup_websocket_api(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, websocket_reject)
     websocket_api.async_register_command(hass, websocket_refresh)
     websocket_api.async_register_command(hass, websocket_claim)
+    websocket_api.async_register_command(hass, websocket_history)
+    websocket_api.async_register_command(hass, websocket_sign_offline_qr)
+    websocket_api.async_register_command(hass, websocket_remove_activation)
     websocket_api.async_register_command(hass, websocket_messages)
     websocket_api.async_register_command(hass, websocket_message_read)
 
@@ -269,6 +287,8 @@ def _check_pin(msg: dict[str, Any]) -> None:
         vol.Optional(ATTR_FACTOR): vol.In([factor.value for factor in Factor]),
         vol.Optional(ATTR_PAC): str,
         vol.Optional(ATTR_TOTP): str,
+        # When the proximity code was entered or scanned, in milliseconds since the epoch.
+        vol.Optional(ATTR_TIMESTAMP_RECEIVED): vol.All(int, vol.Range(min=0)),
         vol.Optional(ATTR_ACCEPT_BLOCK_RISK, default=False): bool,
         vol.Optional(ATTR_SCREEN_VISITS, default=[]): list,
     }
@@ -298,9 +318,17 @@ async def websocket_approve(
             user_id=connection.user.id,
             accept_block_risk=msg[ATTR_ACCEPT_BLOCK_RISK],
             screen_visits=visits,
+            received=received_at(msg.get(ATTR_TIMESTAMP_RECEIVED)),
         ),
         "APPROVED",
     )
+
+
+def received_at(timestamp_ms: int | None) -> datetime | None:
+    """The moment the card says the proximity code was entered or scanned."""
+    if timestamp_ms is None:
+        return None
+    return datetime.fromtimestamp(timestamp_ms / 1000, UTC)
 
 
 @websocket_api.websocket_command(
@@ -442,3 +470,108 @@ async def websocket_message_read(
         return {"unread": None if inbox.data is None else inbox.data.unread}
 
     await _answer(connection, msg, _read)
+
+
+# The PIN or the factor, as ``mobile_token/approve`` takes them (the PIN checked in the handler).
+TWO_FACTOR_FIELDS: Final[dict[vol.Marker | str, Any]] = {
+    vol.Required(ATTR_ENTRY_ID): str,
+    vol.Optional(ATTR_PIN): object,
+    vol.Optional(ATTR_FACTOR): vol.In([factor.value for factor in Factor]),
+}
+
+
+async def _run_pin_command(
+    hass: HomeAssistant,
+    connection: websocket_api.ActiveConnection,
+    msg: dict[str, Any],
+    command: Callable[[MobileTokenCoordinator], Awaitable[dict[str, Any]]],
+) -> None:
+    """Check the PIN's shape, run a command and answer with its result or the error."""
+    try:
+        _check_pin(msg)
+        entry = get_config_entry(hass, msg[ATTR_ENTRY_ID])
+        result = await command(entry.runtime_data.coordinator)
+    except HomeAssistantError as err:
+        _send_error(connection, msg["id"], err)
+        return
+    connection.send_result(msg["id"], result)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): WS_HISTORY,
+        **TWO_FACTOR_FIELDS,
+        vol.Optional(ATTR_ACCEPT_BLOCK_RISK, default=False): bool,
+    }
+)
+@websocket_api.async_response
+async def websocket_history(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Recent operations in every status, with the PIN typed into the card."""
+
+    async def _history(coordinator: MobileTokenCoordinator) -> dict[str, Any]:
+        operations = await actions.async_get_history(
+            coordinator,
+            pin=msg.get(ATTR_PIN),
+            factor=msg.get(ATTR_FACTOR),
+            user_id=connection.user.id,
+            accept_block_risk=msg[ATTR_ACCEPT_BLOCK_RISK],
+        )
+        return {"operations": [operation.to_dict() for operation in operations]}
+
+    await _run_pin_command(hass, connection, msg, _history)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): WS_SIGN_OFFLINE_QR,
+        **TWO_FACTOR_FIELDS,
+        vol.Required(ATTR_QR): str,
+        vol.Optional(ATTR_URI_ID): str,
+    }
+)
+@websocket_api.async_response
+async def websocket_sign_offline_qr(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """The approval code of an offline QR operation, with the PIN typed into the card."""
+
+    async def _sign(coordinator: MobileTokenCoordinator) -> dict[str, Any]:
+        code, qr = await actions.async_sign_offline_qr(
+            coordinator,
+            msg[ATTR_QR],
+            pin=msg.get(ATTR_PIN),
+            factor=msg.get(ATTR_FACTOR),
+            uri_id=msg.get(ATTR_URI_ID),
+            user_id=connection.user.id,
+        )
+        return {"code": code, "operation": qr.to_dict()}
+
+    await _run_pin_command(hass, connection, msg, _sign)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): WS_REMOVE_ACTIVATION,
+        **TWO_FACTOR_FIELDS,
+        vol.Optional(ATTR_ACCEPT_BLOCK_RISK, default=False): bool,
+    }
+)
+@websocket_api.async_response
+async def websocket_remove_activation(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Remove the activation at the bank, then the entry (the card's last screen)."""
+
+    async def _remove(coordinator: MobileTokenCoordinator) -> dict[str, Any]:
+        await actions.async_remove_activation(
+            coordinator,
+            pin=msg.get(ATTR_PIN),
+            factor=msg.get(ATTR_FACTOR),
+            user_id=connection.user.id,
+            accept_block_risk=msg[ATTR_ACCEPT_BLOCK_RISK],
+        )
+        return {}
+
+    await _run_pin_command(hass, connection, msg, _remove)

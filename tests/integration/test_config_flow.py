@@ -157,6 +157,8 @@ async def test_separate_values_and_signed_code_with_biometry(
     [
         ({CONF_URL: "ftp://bank.example"}, {CONF_URL: "invalid_url"}),
         ({CONF_URL: "not a url"}, {CONF_URL: "invalid_url"}),
+        ({CONF_URL: "http://bank.example"}, {CONF_URL: "insecure_url"}),
+        ({CONF_URL: "http://192.168.1.20:8082"}, {CONF_URL: "insecure_url"}),
         ({CONF_APP_CONFIG: "bm90IGEgY29uZmln"}, {CONF_APP_CONFIG: "invalid_app_config"}),
         ({CONF_APP_CONFIG: "", CONF_APP_VALUES: {}}, {"base": "invalid_app_config"}),
         ({CONF_URL: "http://127.0.0.1:9"}, {"base": "cannot_connect"}),
@@ -379,6 +381,10 @@ async def test_reconfigure(
         result["flow_id"], {**form, CONF_URL: "bank.example"}
     )
     assert result["errors"] == {CONF_URL: "invalid_url"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**form, CONF_URL: "http://bank.example"}
+    )
+    assert result["errors"] == {CONF_URL: "insecure_url"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**form, CONF_URL: "http://127.0.0.1:9"}
     )

@@ -36,6 +36,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.mobile_token import actions
 from custom_components.mobile_token.const import (
     CONF_ACTIVATION_ID,
     DOMAIN,
@@ -448,9 +449,8 @@ async def test_restart_keeps_the_counter(
     key = f"{DOMAIN}.{config_entry.data[CONF_ACTIVATION_ID]}"
     for _ in range(2):
         operation = await create_operation(emulator)
-        await hass.services.async_call(
-            DOMAIN, "approve", {"operation_id": operation["id"], "pin": PIN}, blocking=True
-        )
+        # The card's way in (its websocket command hands the PIN to ``actions``).
+        await actions.async_approve(config_entry.runtime_data.coordinator, operation["id"], pin=PIN)
         counter = hass_storage[key]["data"]["ctrByte"]
         (server,) = await emulator.admin.activations()
         assert server["counter"] % 256 == counter

@@ -33,6 +33,7 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.mobile_token import actions
 from custom_components.mobile_token.const import (
     CONF_ACTIVATION_ID,
     DOMAIN,
@@ -120,7 +121,13 @@ async def tick(
 
 
 async def call(hass: HomeAssistant, service: str, data: dict[str, Any]) -> Any:
-    """Call an action of the integration and wait for it."""
+    """Call an action of the integration and wait for it; with a PIN, the card's way in.
+
+    No action takes a PIN: the card's websocket commands hand it to ``actions``,
+    which is what is called here (the commands themselves are tested elsewhere).
+    """
+    if "pin" in data:
+        return await with_pin(hass, service, dict(data))
     return await hass.services.async_call(
         DOMAIN,
         service,
@@ -128,6 +135,21 @@ async def call(hass: HomeAssistant, service: str, data: dict[str, Any]) -> Any:
         blocking=True,
         return_response=service in ("claim", "get_operation", "get_history"),
     )
+
+
+async def with_pin(hass: HomeAssistant, service: str, data: dict[str, Any]) -> Any:
+    """Approve or read the history with the PIN, as the card's commands do."""
+    [entry] = [
+        item
+        for item in hass.config_entries.async_entries(DOMAIN)
+        if item.state is ConfigEntryState.LOADED
+    ]
+    coordinator = entry.runtime_data.coordinator
+    if service == "approve":
+        return await actions.async_approve(coordinator, data.pop("operation_id"), **data)
+    assert service == "get_history", service
+    operations = await actions.async_get_history(coordinator, **data)
+    return {"operations": [operation.to_dict() for operation in operations]}
 
 
 async def server_status(emulator: Any, operation_id: str) -> str:

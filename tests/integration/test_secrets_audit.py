@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -39,7 +39,6 @@ from homeassistant.const import (
 )
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import restore_state
 from homeassistant.helpers.json import JSONEncoder
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -266,6 +265,26 @@ async def call(hass: HomeAssistant, recorder: Recorder, service: str, data: dict
     return recorder.answer(f"action {service}", result)
 
 
+type Card = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+async def card_for(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, recorder: Recorder
+) -> Card:
+    """The card's websocket commands (the only way a PIN goes in); every answer is kept."""
+    client = await hass_ws_client(hass)
+
+    async def command(message: dict[str, Any]) -> dict[str, Any]:
+        await client.send_json_auto_id(message)
+        while True:
+            received: dict[str, Any] = await client.receive_json()
+            recorder.answer("websocket message", received)
+            if received["id"] == message["id"] and received["type"] == "result":
+                return received
+
+    return command
+
+
 async def new_code(emulator: Any, secrets: Secrets, label: str, *, signed: bool) -> str:
     """An activation code from the bank, recorded as a secret; the QR text when signed."""
     created = await emulator.admin.create_activation_code(USER_ID)
@@ -299,9 +318,15 @@ async def activate_with_defaults(
 
 
 async def run_actions(
-    hass: HomeAssistant, emulator: Any, recorder: Recorder, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    emulator: Any,
+    recorder: Recorder,
+    freezer: FrozenDateTimeFactory,
+    card: Card,
+    entry: MobileTokenConfigEntry,
 ) -> None:
     """Polling, every approval factor, a wrong PIN, rejection, history, claim, offline QR."""
+    target = {"entry_id": entry.entry_id}
     one_factor = await create_operation(emulator, allowedFactors=["possession"])
     with_pin = await create_operation(emulator)
     biometry = await create_operation(emulator)
@@ -313,11 +338,10 @@ async def run_actions(
     assert pending.state == "4"
 
     await call(hass, recorder, "approve", {"operation_id": one_factor["id"]})
-    with pytest.raises(HomeAssistantError) as wrong:
-        await call(hass, recorder, "approve", {"operation_id": with_pin["id"], "pin": WRONG_PIN})
-    assert wrong.value.translation_key == "wrong_pin"
-    recorder.answer("wrong PIN error", [repr(wrong.value), wrong.value.translation_placeholders])
-    await call(hass, recorder, "approve", {"operation_id": with_pin["id"], "pin": PIN})
+    approve = {"type": f"{DOMAIN}/approve", **target, "operation_id": with_pin["id"]}
+    wrong = await card({**approve, "pin": WRONG_PIN})
+    assert wrong["error"]["code"] == "wrong_pin", wrong
+    assert (await card({**approve, "pin": PIN}))["success"]
     await call(
         hass,
         recorder,
@@ -325,18 +349,19 @@ async def run_actions(
         {"operation_id": biometry["id"], "factor": "possession_biometry"},
     )
     await call(hass, recorder, "reject", {"operation_id": rejected["id"], "reason": "UNEXPECTED"})
-    await call(hass, recorder, "get_history", {"pin": PIN})
+    assert (await card({"type": f"{DOMAIN}/history", **target, "pin": PIN}))["success"]
     await call(hass, recorder, "get_history", {"factor": "possession_biometry"})
 
     unclaimed = await create_operation(emulator, userId=None, name="login", title="Log in")
     await call(hass, recorder, "claim", {"operation_id": unclaimed["id"]})
     await call(hass, recorder, "get_operation", {"operation_id": unclaimed["id"]})
-    await call(hass, recorder, "approve", {"operation_id": unclaimed["id"], "pin": PIN})
+    assert (await card({**approve, "operation_id": unclaimed["id"], "pin": PIN}))["success"]
 
     offline = await create_operation(emulator, title="Offline payment")
     qr = await emulator.admin.offline_qr(offline["id"])
     await call(hass, recorder, "parse_offline_qr", {"qr": qr})
-    await call(hass, recorder, "sign_offline_qr", {"qr": qr, "pin": PIN})
+    signed = await card({"type": f"{DOMAIN}/sign_offline_qr", **target, "qr": qr, "pin": PIN})
+    assert signed["success"], signed
     await call(hass, recorder, "sign_offline_qr", {"qr": qr, "factor": "possession_biometry"})
     await call(hass, recorder, "refresh", {})
     statuses = [
@@ -391,6 +416,7 @@ async def run_reauth(
     recorder: Recorder,
     entry: MobileTokenConfigEntry,
     freezer: FrozenDateTimeFactory,
+    card: Card,
 ) -> None:
     """The bank blocks the activation; the next poll asks for a new one; the user gives it."""
     await emulator.admin.block(entry.unique_id)
@@ -412,7 +438,13 @@ async def run_reauth(
     assert entry.state is ConfigEntryState.LOADED
     operation = await create_operation(emulator)
     await tick(hass, freezer, POLL)
-    await call(hass, recorder, "approve", {"operation_id": operation["id"], "pin": REAUTH_PIN})
+    approve = {
+        "type": f"{DOMAIN}/approve",
+        "entry_id": entry.entry_id,
+        "operation_id": operation["id"],
+        "pin": REAUTH_PIN,
+    }
+    assert (await card(approve))["success"]
 
 
 def collect_key_secrets(secrets: Secrets, emulator: Any, recorder: Recorder) -> None:
@@ -501,10 +533,11 @@ async def test_no_secret_leaks_in_any_flow(
     # Certificate checking is on unless the user turns it off.
     assert entry.data[CONF_VERIFY_SSL] is True
     first_id = entry.unique_id
-    await run_actions(hass, emulator, recorder, freezer)
+    card = await card_for(hass, hass_ws_client, recorder)
+    await run_actions(hass, emulator, recorder, freezer, card, entry)
     await run_websocket(hass, hass_ws_client, emulator, recorder, entry)
     diagnostics = [await async_get_config_entry_diagnostics(hass, entry)]
-    await run_reauth(hass, emulator, secrets, recorder, entry, freezer)
+    await run_reauth(hass, emulator, secrets, recorder, entry, freezer, card)
     diagnostics.append(await async_get_config_entry_diagnostics(hass, entry))
     await flush_storage(hass, freezer)
 

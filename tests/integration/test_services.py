@@ -1,4 +1,8 @@
-"""Every action's success and refusal paths, against the emulator."""
+"""Every action's success and refusal paths, against the emulator.
+
+No action takes a PIN: the paths that need one go through the card's
+websocket commands (``card`` below), as a user's would.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,12 @@ from typing import Any
 
 import pytest
 import voluptuous as vol
-from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from pytest_homeassistant_custom_component.common import MockUser
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.mobile_token.const import CONF_ALLOWED_USERS, DOMAIN
@@ -41,6 +46,50 @@ async def call(
     )
 
 
+class Card:
+    """The dashboard card's websocket commands, raising the translated error as actions do."""
+
+    def __init__(self, hass: HomeAssistant, client: Any) -> None:
+        self._hass = hass
+        self._client = client
+
+    async def __call__(self, command: str, data: dict[str, Any]) -> Any:
+        entry_id = data.pop("entry_id", None) or next(
+            entry.entry_id
+            for entry in self._hass.config_entries.async_entries(DOMAIN)
+            if entry.state is ConfigEntryState.LOADED
+        )
+        message = {"type": f"{DOMAIN}/{command}", "entry_id": entry_id, **data}
+        await self._client.send_json_auto_id(message)
+        while True:
+            answer: dict[str, Any] = await self._client.receive_json()
+            if answer["id"] == message["id"]:
+                break
+        if answer["success"]:
+            return answer["result"]
+        error = answer["error"]
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=error["code"],
+            translation_placeholders=error.get("translation_placeholders"),
+        )
+
+
+@pytest.fixture
+async def card(hass: HomeAssistant, hass_ws_client: WebSocketGenerator) -> Card:
+    """The card, signed in as the administrator."""
+    return Card(hass, await hass_ws_client(hass))
+
+
+def our_log(caplog: pytest.LogCaptureFixture) -> str:
+    """What the integration itself logged (Home Assistant logs websocket messages at DEBUG)."""
+    return "\n".join(
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("custom_components.mobile_token")
+    )
+
+
 def pac_jwt(operation_id: str, totp: str) -> str:
     """A proximity QR code as the bank shows it (JWT with alg none)."""
 
@@ -61,17 +110,13 @@ async def test_approve_with_pin(
     config_entry: MobileTokenConfigEntry,
     hass_admin_user: MockUser,
     caplog: pytest.LogCaptureFixture,
+    card: Card,
 ) -> None:
     operation = await create_operation(emulator)
     await call(hass, "refresh", {})
     assert hass.states.get(PENDING).state == "1"
     with caplog.at_level(logging.DEBUG, logger="custom_components.mobile_token"):
-        await call(
-            hass,
-            "approve",
-            {"operation_id": operation["id"], "pin": PIN},
-            context=Context(user_id=hass_admin_user.id),
-        )
+        await card("approve", {"operation_id": operation["id"], "pin": PIN})
     assert await server_status(emulator, operation["id"]) == "APPROVED"
     event = hass.states.get(EVENTS)
     assert event.attributes["event_type"] == "approved"
@@ -79,7 +124,7 @@ async def test_approve_with_pin(
     assert event.attributes["user_id"] == hass_admin_user.id
     assert event.attributes["user_name"] == hass_admin_user.name
     assert hass.states.get(PENDING).state == "0"
-    assert PIN not in caplog.text
+    assert PIN not in our_log(caplog)
 
 
 async def test_wrong_pin_reports_remaining_attempts_then_blocks(
@@ -87,12 +132,13 @@ async def test_wrong_pin_reports_remaining_attempts_then_blocks(
     emulator: Any,
     config_entry: MobileTokenConfigEntry,
     caplog: pytest.LogCaptureFixture,
+    card: Card,
 ) -> None:
     operation = await create_operation(emulator, maxFailureCount=10)
     data = {"operation_id": operation["id"], "pin": WRONG_PIN}
     for remaining in (4, 3, 2, 1):
         with pytest.raises(HomeAssistantError) as err:
-            await call(hass, "approve", data)
+            await card("approve", dict(data))
         assert err.value.translation_key == "wrong_pin"
         assert err.value.translation_placeholders == {"remaining_attempts": str(remaining)}
         assert hass.states.get(EVENTS).attributes["event_type"] == "failed"
@@ -100,34 +146,37 @@ async def test_wrong_pin_reports_remaining_attempts_then_blocks(
         assert hass.states.get(STATUS).attributes["remaining_attempts"] == remaining
 
     # The last attempt would block the activation: the caller must accept the risk.
-    with pytest.raises(ServiceValidationError) as err:
-        await call(hass, "approve", data)
+    with pytest.raises(HomeAssistantError) as err:
+        await card("approve", dict(data))
     assert err.value.translation_key == "block_risk"
 
     with pytest.raises(HomeAssistantError) as err:
-        await call(hass, "approve", {**data, "accept_block_risk": True})
+        await card("approve", {**data, "accept_block_risk": True})
     assert err.value.translation_key == "activation_blocked"
     await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "blocked"
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-    assert WRONG_PIN not in caplog.text
-    assert PIN not in caplog.text
+    assert WRONG_PIN not in our_log(caplog)
+    assert PIN not in our_log(caplog)
 
 
 async def test_operation_failed_after_too_many_wrong_signatures(
-    hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry
+    hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry, card: Card
 ) -> None:
     operation = await create_operation(emulator, maxFailureCount=1)
     await call(hass, "refresh", {})
     with pytest.raises(HomeAssistantError) as err:
-        await call(hass, "approve", {"operation_id": operation["id"], "pin": WRONG_PIN})
-    assert err.value.translation_key == "operation_failed"
+        await card("approve", {"operation_id": operation["id"], "pin": WRONG_PIN})
+    # The server says the operation failed; what the user must learn is the wrong PIN.
+    assert err.value.translation_key == "wrong_pin"
+    assert err.value.translation_placeholders == {"remaining_attempts": "4"}
     assert await server_status(emulator, operation["id"]) == "FAILED"
     # The failed operation left the list, reported once.
     assert hass.states.get(PENDING).state == "0"
     assert hass.states.get(EVENTS).attributes["event_type"] == "failed"
-    assert hass.states.get(EVENTS).attributes["error"] == "operation_failed"
+    assert hass.states.get(EVENTS).attributes["error"] == "wrong_pin"
+    assert hass.states.get(STATUS).attributes["remaining_attempts"] == 4
 
 
 @pytest.mark.parametrize(
@@ -145,19 +194,20 @@ async def test_approve_refused_by_the_server(
     config_entry: MobileTokenConfigEntry,
     setup: str,
     error: str,
+    card: Card,
 ) -> None:
     operation = await create_operation(
         emulator, expiresInSeconds=-10 if setup == "expired" else 300
     )
     operation_id = operation["id"]
     if setup == "approved":
-        await call(hass, "approve", {"operation_id": operation_id, "pin": PIN})
+        await card("approve", {"operation_id": operation_id, "pin": PIN})
     elif setup == "rejected":
         await call(hass, "reject", {"operation_id": operation_id, "reason": "UNKNOWN"})
     elif setup == "unknown":
         operation_id = "8a1b0e0c-1111-4e4e-9999-000000000000"
     with pytest.raises(HomeAssistantError) as err:
-        await call(hass, "approve", {"operation_id": operation_id, "pin": PIN})
+        await card("approve", {"operation_id": operation_id, "pin": PIN})
     assert err.value.translation_key == error
 
 
@@ -166,16 +216,20 @@ async def test_not_allowed_user_is_refused_until_allowed(
     emulator: Any,
     config_entry: MobileTokenConfigEntry,
     hass_read_only_user: MockUser,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_access_token: str,
 ) -> None:
     operation = await create_operation(emulator)
     context = Context(user_id=hass_read_only_user.id)
     for service, data in (
-        ("approve", {"operation_id": operation["id"], "pin": PIN}),
+        ("approve", {"operation_id": operation["id"]}),
         ("reject", {"operation_id": operation["id"], "reason": "UNKNOWN"}),
         ("claim", {"operation_id": operation["id"]}),
         ("get_operation", {"operation_id": operation["id"]}),
-        ("get_history", {"pin": PIN}),
-        ("sign_offline_qr", {"qr": "x", "pin": PIN}),
+        ("get_history", {}),
+        ("sign_offline_qr", {"qr": "x"}),
+        ("parse_offline_qr", {"qr": "x"}),
+        ("refresh", {}),
     ):
         with pytest.raises(Unauthorized) as err:
             await call(
@@ -183,7 +237,7 @@ async def test_not_allowed_user_is_refused_until_allowed(
                 service,
                 data,
                 context=context,
-                response=service != "approve" and service != "reject",
+                response=service not in ("approve", "reject", "refresh"),
             )
         assert err.value.translation_key == "not_allowed"
         assert err.value.user_id == hass_read_only_user.id
@@ -196,7 +250,8 @@ async def test_not_allowed_user_is_refused_until_allowed(
     hass.config_entries.async_update_entry(
         config_entry, options={CONF_ALLOWED_USERS: [hass_read_only_user.id]}
     )
-    await call(hass, "approve", {"operation_id": operation["id"], "pin": PIN}, context=context)
+    card = Card(hass, await hass_ws_client(hass, hass_read_only_access_token))
+    await card("approve", {"operation_id": operation["id"], "pin": PIN})
     assert await server_status(emulator, operation["id"]) == "APPROVED"
 
 
@@ -208,7 +263,7 @@ async def test_unknown_user_is_refused(
         await call(
             hass,
             "approve",
-            {"operation_id": operation["id"], "pin": PIN},
+            {"operation_id": operation["id"]},
             context=Context(user_id="no-such-user"),
         )
     assert err.value.translation_key == "not_allowed"
@@ -220,7 +275,6 @@ async def test_unknown_user_is_refused(
         ({}, "pin_required"),
         ({"factor": "possession"}, "factor_not_allowed"),
         ({"factor": "possession_biometry"}, "biometry_not_enabled"),
-        ({"factor": "possession_knowledge"}, "pin_required"),
     ],
 )
 async def test_factor_choice_refusals(
@@ -240,7 +294,7 @@ async def test_one_factor_operation_needs_no_pin(
     hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry
 ) -> None:
     operation = await create_operation(emulator, allowedFactors=["possession"])
-    await call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
+    await call(hass, "approve", {"operation_id": operation["id"]})
     assert await server_status(emulator, operation["id"]) == "APPROVED"
     biometry_only = await create_operation(emulator, allowedFactors=["possession_biometry"])
     with pytest.raises(ServiceValidationError) as err:
@@ -259,7 +313,7 @@ async def test_approve_without_pin_when_biometry_is_enabled(
 
 
 async def test_proximity_check(
-    hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry
+    hass: HomeAssistant, emulator: Any, config_entry: MobileTokenConfigEntry, card: Card
 ) -> None:
     first = await create_operation(
         emulator,
@@ -281,16 +335,16 @@ async def test_proximity_check(
         ({"pac": "no proximity code"}, "invalid_pac"),
         ({"pac": pac_jwt(second["id"], "12345678")}, "pac_mismatch"),
     ):
-        with pytest.raises(ServiceValidationError) as err:
-            await call(hass, "approve", {**data, **extra})
+        with pytest.raises(HomeAssistantError) as err:
+            await card("approve", {**data, **extra})
         assert err.value.translation_key == error
 
     totp = await emulator.admin.get_totp(first["id"])
-    await call(hass, "approve", {**data, "pac": pac_jwt(first["id"], totp)})
+    await card("approve", {**data, "pac": pac_jwt(first["id"], totp)})
     assert await server_status(emulator, first["id"]) == "APPROVED"
 
     totp = await emulator.admin.get_totp(second["id"])
-    await call(hass, "approve", {"operation_id": second["id"], "pin": PIN, "totp": totp})
+    await card("approve", {"operation_id": second["id"], "pin": PIN, "totp": totp})
     assert await server_status(emulator, second["id"]) == "APPROVED"
 
 
@@ -367,6 +421,7 @@ async def test_claim_get_operation_and_history(
     emulator: Any,
     config_entry: MobileTokenConfigEntry,
     snapshot: SnapshotAssertion,
+    card: Card,
 ) -> None:
     unclaimed = await create_operation(emulator, userId=None, name="login", title="Log in")
     names: dict[str, str] = {}
@@ -378,8 +433,8 @@ async def test_claim_get_operation_and_history(
     detail = await call(hass, "get_operation", {"operation_id": unclaimed["id"]}, response=True)
     assert normalize(detail, names) == snapshot(name="get_operation")
 
-    await call(hass, "approve", {"operation_id": unclaimed["id"], "pin": PIN})
-    history = await call(hass, "get_history", {"pin": PIN}, response=True)
+    await card("approve", {"operation_id": unclaimed["id"], "pin": PIN})
+    history = await card("history", {"pin": PIN})
     assert normalize(history, names) == snapshot(name="get_history")
 
     with pytest.raises(HomeAssistantError) as err:
@@ -391,7 +446,6 @@ async def test_claim_get_operation_and_history(
     ("data", "error"),
     [
         ({}, "pin_required"),
-        ({"factor": "possession_knowledge"}, "pin_required"),
         ({"factor": "possession"}, "factor_not_allowed"),
         ({"factor": "possession_biometry"}, "biometry_not_enabled"),
     ],
@@ -405,10 +459,10 @@ async def test_history_refusals(
 
 
 async def test_history_with_wrong_pin(
-    hass: HomeAssistant, config_entry: MobileTokenConfigEntry
+    hass: HomeAssistant, config_entry: MobileTokenConfigEntry, card: Card
 ) -> None:
     with pytest.raises(HomeAssistantError) as err:
-        await call(hass, "get_history", {"pin": WRONG_PIN}, response=True)
+        await card("history", {"pin": WRONG_PIN})
     assert err.value.translation_key == "wrong_pin"
     assert err.value.translation_placeholders == {"remaining_attempts": "4"}
 
@@ -419,6 +473,7 @@ async def test_sign_offline_qr(
     config_entry: MobileTokenConfigEntry,
     snapshot: SnapshotAssertion,
     caplog: pytest.LogCaptureFixture,
+    card: Card,
 ) -> None:
     operation = await create_operation(emulator, title="Offline payment")
     qr = await emulator.admin.offline_qr(operation["id"])
@@ -427,22 +482,20 @@ async def test_sign_offline_qr(
     assert normalize(parsed, names) == snapshot(name="parse_offline_qr")
 
     with caplog.at_level(logging.DEBUG, logger="custom_components.mobile_token"):
-        signed = await call(hass, "sign_offline_qr", {"qr": qr, "pin": PIN}, response=True)
+        signed = await card("sign_offline_qr", {"qr": qr, "pin": PIN})
     assert signed["operation"] == parsed["operation"]
-    assert "wrong PIN" in signed["note"]
     code = signed["code"]
     assert normalize({**signed, "code": "<code>"}, names) == snapshot(name="sign_offline_qr")
     assert await emulator.admin.verify_offline(config_entry.unique_id, operation["id"], code)
-    assert PIN not in caplog.text
+    assert PIN not in our_log(caplog)
 
 
 @pytest.mark.parametrize(
     ("data", "error"),
     [
-        ({"pin": PIN, "qr": "not a QR code"}, "invalid_qr"),
+        ({"qr": "not a QR code"}, "invalid_qr"),
         ({"factor": "possession"}, "factor_not_allowed"),
         ({}, "pin_required"),
-        ({"factor": "possession_knowledge"}, "pin_required"),
     ],
 )
 async def test_sign_offline_qr_refusals(
@@ -467,12 +520,12 @@ async def test_forged_offline_qr_is_refused(
     lines = qr.split("\n")
     lines[1] = "Forged title"
     with pytest.raises(ServiceValidationError) as err:
-        await call(hass, "sign_offline_qr", {"qr": "\n".join(lines), "pin": PIN}, response=True)
-    assert err.value.translation_key == "invalid_qr"
+        await call(hass, "sign_offline_qr", {"qr": "\n".join(lines)}, response=True)
+    assert err.value.translation_key == "invalid_qr_signature"
 
 
 async def test_offline_qr_without_biometry_flag_needs_the_pin(
-    hass: HomeAssistant, emulator: Any, biometry_entry: MobileTokenConfigEntry
+    hass: HomeAssistant, emulator: Any, biometry_entry: MobileTokenConfigEntry, card: Card
 ) -> None:
     operation = await create_operation(emulator, allowedFactors=["possession_knowledge"])
     qr = await emulator.admin.offline_qr(operation["id"])
@@ -481,7 +534,7 @@ async def test_offline_qr_without_biometry_flag_needs_the_pin(
             hass, "sign_offline_qr", {"qr": qr, "factor": "possession_biometry"}, response=True
         )
     assert err.value.translation_key == "factor_not_allowed"
-    signed = await call(hass, "sign_offline_qr", {"qr": qr, "pin": PIN}, response=True)
+    signed = await card("sign_offline_qr", {"qr": qr, "pin": PIN})
     assert signed["code"]
 
 
@@ -541,13 +594,14 @@ async def test_no_secret_in_logs(
     biometry_entry: MobileTokenConfigEntry,
     hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
+    card: Card,
 ) -> None:
     with caplog.at_level(logging.DEBUG, logger="custom_components.mobile_token"):
         operation = await create_operation(emulator)
         await call(hass, "refresh", {})
         with pytest.raises(HomeAssistantError):
-            await call(hass, "approve", {"operation_id": operation["id"], "pin": WRONG_PIN})
-        await call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
+            await card("approve", {"operation_id": operation["id"], "pin": WRONG_PIN})
+        await card("approve", {"operation_id": operation["id"], "pin": PIN})
         qr = await emulator.admin.offline_qr((await create_operation(emulator))["id"])
         await call(hass, "sign_offline_qr", {"qr": qr}, response=True)
     ours = "\n".join(

@@ -55,16 +55,18 @@ async def test_actions_are_described(
     # Names come from the translations (2026.10 no longer copies them into the descriptions).
     names = await async_get_translations(hass, "en", "services", {DOMAIN})
     assert names[f"component.{DOMAIN}.services.approve.name"] == "Approve operation"
-    assert descriptions["approve"]["fields"]["pin"]["selector"]["text"]["type"] == "password"
+    # No action takes a PIN (action data is recorded): the card's websocket commands do.
+    for action in ("approve", "get_history", "sign_offline_qr"):
+        assert "pin" not in descriptions[action]["fields"], action
     factors = {
         action: descriptions[action]["fields"]["factor"]["selector"]["select"]["options"]
         for action in ("approve", "get_history", "sign_offline_qr")
     }
     # Possession alone signs only 1FA operations: the history and offline codes never take it.
     assert factors == {
-        "approve": ["possession", "possession_knowledge", "possession_biometry"],
-        "get_history": ["possession_knowledge", "possession_biometry"],
-        "sign_offline_qr": ["possession_knowledge", "possession_biometry"],
+        "approve": ["possession", "possession_biometry"],
+        "get_history": ["possession_biometry"],
+        "sign_offline_qr": ["possession_biometry"],
     }
     reason = descriptions["reject"]["fields"]["reason"]
     assert reason["required"] is False
@@ -78,7 +80,6 @@ async def test_actions_are_described(
     assert set(descriptions["sign_offline_qr"]["fields"]) == {
         "config_entry_id",
         "qr",
-        "pin",
         "factor",
         "uri_id",
     }

@@ -346,3 +346,35 @@ def parse_attribute(obj: Any) -> Attribute:
 def parse_attributes(value: Any) -> tuple[Attribute, ...]:
     """Parse a list of attributes; anything but a list reads as none, as the iOS SDK does."""
     return tuple(parse_attribute(item) for item in value) if isinstance(value, list) else ()
+
+
+def _money_text(money: Money) -> str:
+    return money.value_formatted or f"{money.display_amount} {money.display_currency}".strip()
+
+
+def attribute_text(attribute: Attribute) -> str | None:
+    """The attribute's value as one line of plain text, or None for rows without one.
+
+    What a notification says about an operation (amount, account, note, …):
+    headings, images and unknown rows have no value to repeat.
+    """
+    if isinstance(attribute, AmountAttribute):
+        return _money_text(attribute.money)
+    if isinstance(attribute, AmountConversionAttribute):
+        return f"{_money_text(attribute.source)} → {_money_text(attribute.target)}"
+    if isinstance(attribute, KeyValueAttribute):
+        return attribute.value
+    if isinstance(attribute, NoteAttribute):
+        return attribute.note
+    if isinstance(attribute, PartyInfoAttribute):
+        return attribute.party_info.name
+    return None
+
+
+def attribute_texts(attributes: tuple[Attribute, ...]) -> list[dict[str, str]]:
+    """The shown attributes as ``{label, value}`` strings, in the server's order."""
+    return [
+        {"label": attribute.label, "value": text}
+        for attribute in attributes
+        if (text := attribute_text(attribute)) is not None
+    ]

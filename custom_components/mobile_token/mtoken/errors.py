@@ -30,6 +30,14 @@ class BadResponseError(MobileTokenError):
         self.http_status = http_status
 
 
+class InvalidActivationIdError(BadResponseError):
+    """The server's activation id is not a UUID, the only form PowerAuth issues.
+
+    Callers key files and entries by the id, so anything else is refused
+    before it can become part of a path.
+    """
+
+
 class ServerError(MobileTokenError):
     """The server answered with the PowerAuth error envelope."""
 
@@ -70,6 +78,23 @@ class CounterDesyncError(InvalidStateError):
     """The local signature counter cannot be brought back in line with the server."""
 
 
+class CounterAheadError(InvalidStateError):
+    """The counter ran too far past what the server confirmed, and the server is out of reach.
+
+    Offline signatures and requests the server never answered move the
+    counter without the server knowing; past half its look-ahead window the
+    token must resynchronise with the server before it signs again.
+    """
+
+
+class StateNotSavedError(MobileTokenError):
+    """The new counter could not be written durably, so nothing was signed or sent.
+
+    Raised by a persistence callback that cannot write now (for example while
+    its host is stopping) rather than letting a request leave unsaved.
+    """
+
+
 class InvalidInputError(MobileTokenError, ValueError):
     """Something a user typed or pasted is not valid."""
 
@@ -88,6 +113,10 @@ class InvalidConfigurationError(InvalidInputError):
 
 class InvalidQrCodeError(InvalidInputError):
     """The text is not a valid offline QR operation."""
+
+
+class InvalidQrSignatureError(InvalidQrCodeError):
+    """The QR operation reads well but is not signed by the bank: a forgery."""
 
 
 class InvalidProximityCodeError(InvalidInputError):

@@ -370,6 +370,12 @@ class Operation:
         except BadResponseError:
             return None
 
+    @property
+    def has_warning_screen(self) -> bool:
+        """A ``WARNING`` pre-approval screen: the bank wants it read before approval."""
+        screen = self.ui.pre_approval_screen if self.ui else None
+        return screen is not None and screen.type is PreApprovalScreenType.WARNING
+
     def allows(self, factor: str) -> bool:
         """Whether the server accepts an approval signed with these factor keys."""
         return self.allowed_signature.allows(factor)

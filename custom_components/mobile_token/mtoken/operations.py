@@ -11,7 +11,13 @@ from typing import Any, Final
 
 from .app_config import KEY_ID_P384
 from .dates import format_datetime_z, parse_datetime
-from .errors import BadResponseError, InvalidInputError, InvalidQrCodeError, InvalidStateError
+from .errors import (
+    BadResponseError,
+    InvalidInputError,
+    InvalidQrCodeError,
+    InvalidQrSignatureError,
+    InvalidStateError,
+)
 from .factors import Authentication, Factor
 from .http import Response, response_object
 from .keys import verify_server_signed_data
@@ -150,14 +156,18 @@ class MobileTokenClient:
             if qr.signing_key != "master" or master is None:
                 raise InvalidQrCodeError("The QR code is not signed for protocol 4.0")
             if not verify_master_signature(master, qr.signed_data, qr.signature):
-                raise InvalidQrCodeError("The QR code is not signed by the bank: do not approve it")
+                raise InvalidQrSignatureError(
+                    "The QR code is not signed by the bank: do not approve it"
+                )
             return
         if qr.signing_key == "master":
             signer = self.session.config.master_public_key
         else:
             signer = self.session.state.server_public_key
         if not verify_server_signed_data(signer, qr.signed_data, qr.signature):
-            raise InvalidQrCodeError("The QR code is not signed by the bank: do not approve it")
+            raise InvalidQrSignatureError(
+                "The QR code is not signed by the bank: do not approve it"
+            )
 
     async def sign_offline_qr(
         self, qr: QrOperation, auth: Authentication, *, uri_id: str | None = None

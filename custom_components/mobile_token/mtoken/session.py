@@ -12,7 +12,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, TypeVar
 
 import aiohttp
@@ -28,11 +28,14 @@ from .errors import (
     ActivationRemovedError,
     AuthenticationError,
     BadResponseError,
+    CounterAheadError,
     CounterDesyncError,
     InvalidActivationCodeSignatureError,
     InvalidPinError,
     InvalidStateError,
     MobileTokenError,
+    NetworkError,
+    ServerError,
 )
 from .factors import Authentication, Factor, check_pin
 from .http import Response, Transport, require_dict, require_str, response_object
@@ -54,6 +57,7 @@ from .signature import (
 )
 from .state import ActivationState, new_activation_state
 from .status import (
+    DEFAULT_LOOK_AHEAD,
     ActivationStatus,
     CounterSyncAction,
     decrypt_status_blob,
@@ -83,6 +87,9 @@ URI_ID_VAULT_UNLOCK: Final = "/pa/vault/unlock"
 URI_ID_SIGNATURE_VALIDATE: Final = "/pa/signature/validate"
 
 REASON_COUNTER_SYNCHRONIZATION: Final = "COUNTER_SYNCHRONIZATION"
+#: Half the server's look-ahead window (protocol section 4): signatures the server has
+#: not confirmed may not go further before the token resynchronises.
+MAX_UNCONFIRMED_STEPS: Final = DEFAULT_LOOK_AHEAD // 2
 PLATFORM: Final = "homeassistant"
 DEVICE_INFO: Final = "Home Assistant"
 
@@ -207,11 +214,12 @@ class PowerAuthSession:
             self._closed = True
 
     async def _save(self, state: ActivationState | None) -> None:
+        """Persist first, then adopt: a state that could not be saved is never used."""
         if self._closed:
             raise InvalidStateError("This session was closed: the activation is used elsewhere")
-        self._state = state
         if self._persist is not None and state is not None:
             await self._persist(state.to_dict())
+        self._state = state
 
     # -- plain endpoints -----------------------------------------------------
 
@@ -269,7 +277,10 @@ class PowerAuthSession:
         sync = synchronize_counter(state.ctr_data, state.ctr_byte, blob, state.transport_key)
         if sync.action is CounterSyncAction.UPDATED:
             _LOGGER.debug("Signature counter was behind the server; adopted the server's")
-            await self._save(state.with_counter(sync.ctr_data, sync.ctr_byte))
+            await self._save(state.with_counter(sync.ctr_data, sync.ctr_byte, unconfirmed_steps=0))
+        elif sync.action is CounterSyncAction.OK and blob.ctr_byte is not None:
+            # The blob says exactly how far ahead of the server the counter is.
+            self._state = replace(state, unconfirmed_steps=max(0, sync.byte_distance))
         elif sync.action is CounterSyncAction.CALCULATE_SIGNATURE:
             _LOGGER.debug("Signature counter is ahead of the server; validating a signature")
             await self.validate_signature(Authentication.possession())
@@ -341,7 +352,10 @@ class PowerAuthSession:
     async def validate_signature(self, auth: Authentication) -> None:
         """Prove a signature to the server; also how a counter ahead is resynchronised."""
         body = {"requestObject": {"reason": REASON_COUNTER_SYNCHRONIZATION}}
-        await self.signed_post(PATH_SIGNATURE_VALIDATE, URI_ID_SIGNATURE_VALIDATE, body, auth)
+        # The resynchronising signature itself may go past the half window (never past it all).
+        await self._signed_post(
+            PATH_SIGNATURE_VALIDATE, URI_ID_SIGNATURE_VALIDATE, body, auth, check_window=False
+        )
 
     async def unlock_vault(self, auth: Authentication, reason: str) -> bytes:
         """Fetch the vault key (signed and encrypted, protocol section 9)."""
@@ -366,7 +380,21 @@ class PowerAuthSession:
         headers: dict[str, str] | None = None,
     ) -> Any:
         """POST ``body`` signed with ``auth`` (plus ``headers``); return the decoded JSON answer."""
+        return await self._signed_post(path, uri_id, body, auth, headers, check_window=True)
+
+    async def _signed_post(
+        self,
+        path: str,
+        uri_id: str,
+        body: dict[str, Any] | bytes,
+        auth: Authentication,
+        headers: dict[str, str] | None = None,
+        *,
+        check_window: bool,
+    ) -> Any:
         raw = body if isinstance(body, bytes) else json_bytes(body)
+        if check_window:
+            await self._keep_counter_in_window()
         factor_keys = await self._factor_keys(auth)
         try:
             async with self._signing_lock:
@@ -374,15 +402,43 @@ class PowerAuthSession:
                 response = await self.transport.post(
                     path, raw, {**(headers or {}), AUTHORIZATION_HEADER: header}
                 )
+                if self._state is not None:
+                    # The server accepted the signature: its counter is ours again. Kept in
+                    # memory only; the next signature's durable write carries it.
+                    self._state = self._state.confirmed()
         except AuthenticationError as err:
             await self._explain_auth_failure(err, auth)
             raise
         return response.body
 
+    async def _keep_counter_in_window(self) -> None:
+        """Resynchronise before the counter runs past half the server's look-ahead.
+
+        The server finds a signature only within ``look_ahead`` values of its
+        own counter (protocol section 4); offline codes and requests it never
+        answered move ours without it knowing. Past half the window the status
+        is read (adopting or proving the counter) and, if still ahead, one
+        possession signature brings the server along. Without the server the
+        token refuses to sign rather than become unusable.
+        """
+        if self.state.unconfirmed_steps < MAX_UNCONFIRMED_STEPS:
+            return
+        _LOGGER.debug("Signature counter far ahead of the server's; resynchronising")
+        try:
+            await self.fetch_status()
+            if self.state.unconfirmed_steps >= MAX_UNCONFIRMED_STEPS:
+                await self.validate_signature(Authentication.possession())
+        except (NetworkError, ServerError, BadResponseError) as err:
+            raise CounterAheadError(
+                "The token signed too often without reaching the server: "
+                "connect to the server once, then try again"
+            ) from err
+
     async def offline_signature(
         self, auth: Authentication, uri_id: str, data: bytes, nonce_b64: str
     ) -> str:
         """An offline signature (decimal, 8 digits a factor) for a QR operation."""
+        await self._keep_counter_in_window()
         factor_keys = await self._factor_keys(auth)
         async with self._signing_lock:
             state = self.state
@@ -413,7 +469,11 @@ class PowerAuthSession:
     async def _advance_counter(self) -> None:
         state = self.state
         await self._save(
-            state.with_counter(next_counter(state.ctr_data), next_ctr_byte(state.ctr_byte))
+            state.with_counter(
+                next_counter(state.ctr_data),
+                next_ctr_byte(state.ctr_byte),
+                unconfirmed_steps=state.unconfirmed_steps + 1,
+            )
         )
 
     async def _factor_keys(self, auth: Authentication) -> list[bytes]:

@@ -12,6 +12,7 @@ when the user opted in to approvals without a PIN.
 """
 
 import secrets
+import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any, Self
 
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from . import protection
 from .encoding import b64decode, b64encode
-from .errors import BadResponseError, InvalidStateError
+from .errors import BadResponseError, InvalidActivationIdError, InvalidStateError
 from .http import require_str
 from .kdf import derive_keys
 from .keys import load_public_key, master_secret, private_key_bytes, public_key_bytes
@@ -59,6 +60,9 @@ class ActivationState:
     biometry_key: bytes | None = None
     token_id: str | None = None
     token_secret: bytes | None = field(default=None)
+    # Signatures computed since the server last confirmed the counter (offline codes,
+    # requests without an answer): the server's look-ahead window bounds them.
+    unconfirmed_steps: int = 0
 
     @property
     def has_biometry_key(self) -> bool:
@@ -70,9 +74,17 @@ class ActivationState:
         """True when a ``possession_universal`` token is cached."""
         return self.token_id is not None and self.token_secret is not None
 
-    def with_counter(self, ctr_data: bytes, ctr_byte: int) -> "ActivationState":
-        """The state after the counter moved."""
-        return replace(self, ctr_data=ctr_data, ctr_byte=ctr_byte % 256)
+    def with_counter(
+        self, ctr_data: bytes, ctr_byte: int, *, unconfirmed_steps: int
+    ) -> "ActivationState":
+        """The state after the counter moved, ``unconfirmed_steps`` past the server's."""
+        return replace(
+            self, ctr_data=ctr_data, ctr_byte=ctr_byte % 256, unconfirmed_steps=unconfirmed_steps
+        )
+
+    def confirmed(self) -> "ActivationState":
+        """The state once the server accepted a signature: its counter equals ours."""
+        return replace(self, unconfirmed_steps=0)
 
     def with_token(self, token_id: str | None, token_secret: bytes | None) -> "ActivationState":
         """The state with a new (or no) cached token."""
@@ -85,6 +97,7 @@ class ActivationState:
             "activationId": self.activation_id,
             "ctrByte": self.ctr_byte,
             "tokenId": self.token_id,
+            "unconfirmedSteps": self.unconfirmed_steps,
         }
         for attr, key in (_BYTES_FIELDS | _OPTIONAL_BYTES_FIELDS).items():
             value = getattr(self, attr)
@@ -106,13 +119,37 @@ class ActivationState:
             activation_id = data["activationId"]
             ctr_byte = data["ctrByte"]
             token_id = data.get("tokenId")
+            unconfirmed_steps = data.get("unconfirmedSteps", 0)
         except (KeyError, ValueError, TypeError) as err:
             raise InvalidStateError("The stored activation is damaged") from err
         if not isinstance(activation_id, str) or not isinstance(ctr_byte, int):
             raise InvalidStateError("The stored activation is damaged")
         if token_id is not None and not isinstance(token_id, str):
             raise InvalidStateError("The stored activation is damaged")
-        return cls(activation_id=activation_id, ctr_byte=ctr_byte, token_id=token_id, **values)
+        if not isinstance(unconfirmed_steps, int) or unconfirmed_steps < 0:
+            raise InvalidStateError("The stored activation is damaged")
+        return cls(
+            activation_id=activation_id,
+            ctr_byte=ctr_byte,
+            token_id=token_id,
+            unconfirmed_steps=unconfirmed_steps,
+            **values,
+        )
+
+
+def check_activation_id(activation_id: str) -> str:
+    """Return the id in its canonical form if it is a UUID; raise otherwise.
+
+    PowerAuth issues activation ids as UUIDs (protocol section 2); callers use
+    the id to name their storage, so a server cannot smuggle a path in.
+    """
+    try:
+        canonical = str(uuid.UUID(activation_id))
+    except ValueError:
+        canonical = ""
+    if canonical != activation_id.lower():
+        raise InvalidActivationIdError("The server's activation id is not a UUID")
+    return activation_id
 
 
 def new_activation_state(
@@ -126,7 +163,7 @@ def new_activation_state(
 
     Runs PBKDF2, so callers run it off the event loop.
     """
-    activation_id = require_str(answer, "activationId")
+    activation_id = check_activation_id(require_str(answer, "activationId"))
     try:
         server_key = load_public_key(b64decode(require_str(answer, "serverPublicKey")))
         ctr_data = b64decode(require_str(answer, "ctrData"), length=16)
