@@ -5,7 +5,8 @@
  * result texts).
  *
  * Plain web components, no build step. Talks to the integration only through
- * its websocket commands (mobile_token/subscribe, /approve, /reject), so a PIN
+ * its websocket commands (mobile_token/subscribe, /approve, /reject; the
+ * history, offline QR and removal tools in mobile-token-tools.js), so a PIN
  * never travels as action data and never reaches traces or the event bus.
  *
  * The pure helpers at the top are exported for the unit tests in tests/card.
@@ -16,6 +17,7 @@ import { SDK2_STRINGS } from "./mt-strings-sdk2.js";
 import { renderAlertAttribute, renderCell, renderElements, screensOf, screenControls, approveControl, listTexts, detailLayout } from "./mt-sdk2.js";
 import { messagesView, claimView, WS_MESSAGES, WS_MESSAGE_READ, WS_CLAIM, WS_REFRESH } from "./mt-views.js";
 import { claimOperationId, hasScanner, scanCode } from "./mt-scanner.js";
+import { MobileTokenTools } from "./mobile-token-tools.js";
 
 export const DOMAIN = "mobile_token";
 export const WS_SUBSCRIBE = "mobile_token/subscribe";
@@ -296,11 +298,12 @@ export function approvalMode(operation) {
   return "none";
 }
 
-/** The websocket approve message for one operation. */
-export function approveMessage(entryId, operationId, { pin, factor, proximity, acceptBlockRisk, visits } = {}) {
+/** The websocket approve message for one operation; proximityAt is when its code was entered. */
+export function approveMessage(entryId, operationId, { pin, factor, proximity, acceptBlockRisk, visits, proximityAt } = {}) {
   const message = { type: WS_APPROVE, entry_id: entryId, operation_id: operationId };
   // The record of the pre-approval screens, for the bank's fraud detection (mobileTokenData).
   if (visits?.length) message.screen_visits = visits;
+  if (proximity && Number.isInteger(proximityAt)) message.timestamp_received = proximityAt;
   if (pin) message.pin = pin;
   else if (factor) message.factor = factor;
   // Only after the integration warned that this PIN attempt is the last one.
@@ -929,7 +932,10 @@ export class MobileTokenCard extends BaseElement {
     const kind = target?.dataset?.input;
     if (!kind) return;
     const state = this._state(target.dataset.op);
-    if (kind === "proximity") state.proximity = target.value;
+    if (kind === "proximity") {
+      state.proximity = target.value;
+      state.proximityAt = Date.now();
+    }
     else if (kind === "custom-reason") state.customReason = target.value;
     else if (kind === "reason") this._update(target.dataset.op, { reason: target.value });
     else if (kind === "slider" && Number(target.value) >= 100) this._continuePreApproval(target.dataset.op);
@@ -1008,7 +1014,7 @@ export class MobileTokenCard extends BaseElement {
       this._claim = { text };
       await this._submitClaim();
     } else {
-      this._state(operationId).proximity = text;
+      Object.assign(this._state(operationId), { proximity: text, proximityAt: Date.now() });
       this._continuePreApproval(operationId);
     }
   }
@@ -1109,7 +1115,7 @@ export class MobileTokenCard extends BaseElement {
     this._update(operationId, { view: "busy", busyText: "working_approve", pin: "", error: null });
     try {
       await this._hass.connection.sendMessagePromise(
-        approveMessage(this._entryId, operationId, { ...credentials, proximity, visits: this._state(operationId).visits }),
+        approveMessage(this._entryId, operationId, { ...credentials, proximity, visits: this._state(operationId).visits, proximityAt: state.proximityAt }),
       );
       this._finish(operation, "approved");
     } catch (error) {
@@ -1162,7 +1168,7 @@ export class MobileTokenCard extends BaseElement {
   _ensureDom() {
     if (this.shadowRoot) return;
     const root = this.attachShadow({ mode: "open" });
-    root.innerHTML = `<style>${STYLES}</style><ha-card><div class="mt-header"><span class="card-title"></span><span class="badge" hidden></span><span class="mt-tools"><button type="button" class="tool" data-action="refresh"></button><button type="button" class="tool" data-action="open-claim"></button><button type="button" class="tool" data-action="open-messages"></button></span></div><div class="progress" hidden role="progressbar"></div><div class="list"></div></ha-card>`;
+    root.innerHTML = `<style>${STYLES}</style><ha-card><div class="mt-header"><span class="card-title"></span><span class="badge" hidden></span><span class="mt-tools"><button type="button" class="tool" data-action="refresh"></button><button type="button" class="tool" data-action="open-claim"></button><button type="button" class="tool" data-action="open-messages"></button></span></div><div class="progress" hidden role="progressbar"></div><div class="list"></div><mobile-token-tools></mobile-token-tools></ha-card>`;
     root.addEventListener("click", (event) => this._onClick(event));
     root.addEventListener("input", (event) => this._onInput(event));
     root.addEventListener("change", (event) => this._onInput(event));
@@ -1242,6 +1248,13 @@ export class MobileTokenCard extends BaseElement {
       previous = node;
     }
     for (const node of existing.values()) node.remove();
+    root.querySelector("mobile-token-tools")?.setContext?.({
+      hass: this._hass,
+      entryId: this._entryId,
+      language: this._language,
+      allowBiometry: this._allowBiometry,
+      ready: this._status === "ready",
+    });
     this._tick(true);
     this._focusPinPad();
   }
@@ -1340,6 +1353,7 @@ if (globalThis.customElements) {
   defineElements([
     ["mobile-token-card", MobileTokenCard],
     ["mobile-token-card-editor", MobileTokenCardEditor],
+    ["mobile-token-tools", MobileTokenTools],
   ]);
   window.customCards = window.customCards || [];
   if (!window.customCards.some((card) => card.type === "mobile-token-card")) {
