@@ -31,6 +31,7 @@ EXPECTED_INPUTS = {
     "approve_title",
     "reject_title",
     "open_url",
+    "open_card_title",
 }
 USER_INPUTS = {
     "operations_event": "event.demo_bank_operations",
@@ -122,6 +123,8 @@ async def _variables(
     *,
     allow_biometry: bool = True,
     requires_proximity: bool = False,
+    warning: bool = False,
+    attributes: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     variables = cv.SCRIPT_VARIABLES_SCHEMA(_substituted(blueprint)["variables"])
     context = Context()
@@ -136,6 +139,8 @@ async def _variables(
                 "allowed_factors": allowed_factors,
                 "allow_biometry": allow_biometry,
                 "requires_proximity": requires_proximity,
+                "warning": warning,
+                "attributes": attributes or [],
             },
             "context": {"id": context.id},
         },
@@ -174,7 +179,8 @@ async def test_pin_only_operations_offer_only_reject(
     variables = await _variables(hass, blueprint, ["possession_knowledge"])
     assert variables["factor"] == ""
     assert [action["action"] for action in variables["notification_actions"]] == [
-        variables["action_reject"]
+        "URI",
+        variables["action_reject"],
     ]
 
 
@@ -185,8 +191,22 @@ async def test_no_approve_button_without_the_biometry_key_or_with_a_proximity_ch
     for variables in (
         await _variables(hass, blueprint, two_factor, allow_biometry=False),
         await _variables(hass, blueprint, ["possession"], requires_proximity=True),
+        await _variables(hass, blueprint, ["possession"], warning=True),
+        await _variables(hass, blueprint, two_factor, warning=True),
     ):
         assert variables["factor"] == ""
-        assert [action["action"] for action in variables["notification_actions"]] == [
-            variables["action_reject"]
-        ]
+        open_card, reject = variables["notification_actions"]
+        assert open_card == {"action": "URI", "title": "Open the card", "uri": "/lovelace/0"}
+        assert reject["action"] == variables["action_reject"]
+
+
+async def test_notification_says_what_is_approved(
+    hass: HomeAssistant, blueprint: Blueprint
+) -> None:
+    attributes = [
+        {"label": "Amount", "value": "100.00 EUR"},
+        {"label": "To account", "value": "CZ12 3456"},
+    ]
+    variables = await _variables(hass, blueprint, ["possession"], attributes=attributes)
+    assert variables["notification_message"] == "Confirm\nAmount: 100.00 EUR\nTo account: CZ12 3456"
+    assert (await _variables(hass, blueprint, ["possession"]))["notification_message"] == "Confirm"
