@@ -211,10 +211,9 @@ async def test_list_answer_delayed_past_an_approval_does_not_announce_again(
         freezer.tick(INTERVAL)
         async_fire_time_changed(hass)
         await fetched.wait()
+        # The card's way in (its websocket command hands the PIN to ``actions``).
         approval = hass.async_create_task(
-            hass.services.async_call(
-                DOMAIN, "approve", {"operation_id": operation["id"], "pin": PIN}, blocking=True
-            )
+            actions.async_approve(coordinator, operation["id"], pin=PIN)
         )
         await approved.wait()
         # The list answer arrives after the approval (the refresh that follows the

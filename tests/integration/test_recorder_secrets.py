@@ -21,6 +21,7 @@ from typing import Any, Final
 import pytest
 from homeassistant.components import automation
 from homeassistant.components.recorder import Recorder
+from homeassistant.const import CONF_PIN
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -29,7 +30,6 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.mobile_token.const import (
-    CONF_PIN,
     CONF_PIN_CONFIRM,
     DOMAIN,
     EVENT_OPERATION_ADDED,
