@@ -428,6 +428,9 @@ class PowerAuthSession:
             await self.fetch_status()
             if self.state.unconfirmed_steps >= MAX_UNCONFIRMED_STEPS:
                 await self.validate_signature(Authentication.possession())
+        except AuthenticationError:
+            # The server answered and refused: the activation's state says why, not the counter.
+            raise
         except (NetworkError, ServerError, BadResponseError) as err:
             raise CounterAheadError(
                 "The token signed too often without reaching the server: "
