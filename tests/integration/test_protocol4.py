@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from homeassistant.components.repairs import repairs_flow_manager
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_PIN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -18,6 +18,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
 
+from custom_components.mobile_token import actions
 from custom_components.mobile_token.const import CONF_ALLOW_BIOMETRY, CONF_APP_CONFIG, DOMAIN
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
 from custom_components.mobile_token.mtoken.session4 import PowerAuth4Session
@@ -68,9 +69,29 @@ async def _activate(hass: HomeAssistant, emulator: Any) -> MobileTokenConfigEntr
 
 
 async def call(hass: HomeAssistant, service: str, data: dict[str, Any], **kwargs: Any) -> Any:
+    if "pin" in data:
+        return await with_pin(hass, service, dict(data))
     return await hass.services.async_call(
         DOMAIN, service, data, blocking=True, return_response=kwargs.get("response", False)
     )
+
+
+async def with_pin(hass: HomeAssistant, service: str, data: dict[str, Any]) -> Any:
+    """No action takes a PIN: the card's commands hand it to ``actions``, called here."""
+    [entry] = [
+        item
+        for item in hass.config_entries.async_entries(DOMAIN)
+        if item.state is ConfigEntryState.LOADED
+    ]
+    coordinator = entry.runtime_data.coordinator
+    if service == "approve":
+        return await actions.async_approve(coordinator, data.pop("operation_id"), **data)
+    if service == "sign_offline_qr":
+        code, qr = await actions.async_sign_offline_qr(coordinator, data.pop("qr"), **data)
+        return {"code": code, "operation": qr.to_dict()}
+    assert service == "get_history", service
+    operations = await actions.async_get_history(coordinator, **data)
+    return {"operations": [operation.to_dict() for operation in operations]}
 
 
 async def status_of(emulator: Any, operation_id: str) -> str:
