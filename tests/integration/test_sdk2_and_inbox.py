@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.mobile_token import actions
 from custom_components.mobile_token.const import (
     CONF_CALL_SENSORS,
     DOMAIN,
@@ -58,6 +59,14 @@ async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timed
 async def call(
     hass: HomeAssistant, service: str, data: dict[str, Any], *, response: bool = False
 ) -> Any:
+    if "pin" in data:
+        # No action takes a PIN: the card's commands hand it to ``actions``, called here.
+        assert service == "approve", service
+        data = dict(data)
+        [entry] = hass.config_entries.async_entries(DOMAIN)
+        return await actions.async_approve(
+            entry.runtime_data.coordinator, data.pop("operation_id"), **data
+        )
     return await hass.services.async_call(
         DOMAIN, service, data, blocking=True, return_response=response
     )
