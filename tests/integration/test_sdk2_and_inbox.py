@@ -107,6 +107,27 @@ async def test_get_operation_returns_alerts_with_title_and_message(
     )
 
 
+async def test_the_added_event_warns_of_a_listed_warning_screen_and_repeats_the_alert(
+    hass: HomeAssistant,
+    emulator: Any,
+    config_entry: MobileTokenConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    added = async_capture_events(hass, EVENT_OPERATION_ADDED)
+    operation = await create_operation(
+        emulator, attributes=[ALERT], ui={"preApprovalScreens": SCREENS[:1]}
+    )
+    await tick(hass, freezer, INTERVAL)
+
+    (event,) = added
+    assert event.data["operation_id"] == operation["id"]
+    # Only the card shows the screen list: a notification must not offer to approve.
+    assert event.data["warning"] is True
+    assert event.data["attributes"] == [
+        {"label": "Warning", "value": "New payee: You have never paid this account before."}
+    ]
+
+
 async def test_unread_sensor_counts_messages_and_marking_one_read_lowers_it(
     hass: HomeAssistant,
     emulator: Any,

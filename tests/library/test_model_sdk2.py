@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from mtoken.attributes import attribute_text
 from mtoken.errors import BadResponseError, InvalidInputError
 from mtoken.mobile_token_data import ScreenVisit, mobile_token_data, parse_screen_visits
 from mtoken.model import (
@@ -264,6 +265,17 @@ def test_block_approval_on_call_is_read() -> None:
 # --- ALERT attributes -------------------------------------------------------------------
 
 
+def test_a_warning_screen_in_the_list_must_be_read_before_approval() -> None:
+    warning = {"type": "WARNING", "heading": "Scam?", "message": "Hang up"}
+    info = {"type": "INFO", "heading": "H", "message": "M"}
+
+    assert parse_operation(with_ui(preApprovalScreens=[info, warning])).has_warning_screen is True
+    assert parse_operation(with_ui(preApprovalScreens=[info])).has_warning_screen is False
+    beside = with_ui(preApprovalScreen=warning, preApprovalScreens=[info])
+    assert parse_operation(beside).has_warning_screen is True
+    assert parse_operation(with_ui(preApprovalScreen=warning)).has_warning_screen is True
+
+
 def test_alert_attribute_has_severity_title_and_message() -> None:
     alert = parse_operation(raw_operation()).form_data.attributes[2]
 
@@ -280,6 +292,13 @@ def test_alert_attribute_has_severity_title_and_message() -> None:
 def test_alert_without_title_and_with_a_newer_severity() -> None:
     raw = {"type": "ALERT", "id": "a", "label": "L", "alertType": "CRITICAL", "message": "M"}
     assert parse_attribute(raw) == AlertAttribute("a", "L", alert_type="CRITICAL", message="M")
+
+
+def test_a_notification_repeats_the_alert_title_and_message() -> None:
+    alert = parse_operation(raw_operation()).form_data.attributes[2]
+    assert attribute_text(alert) == ("Possible fraud: Nobody from the bank asks you to move money.")
+    untitled = AlertAttribute("a", "L", alert_type="INFO", message="M")
+    assert attribute_text(untitled) == "M"
 
 
 @pytest.mark.parametrize(

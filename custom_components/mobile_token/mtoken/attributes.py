@@ -356,8 +356,12 @@ def attribute_text(attribute: Attribute) -> str | None:
     """The attribute's value as one line of plain text, or None for rows without one.
 
     What a notification says about an operation (amount, account, note, …):
-    headings, images and unknown rows have no value to repeat.
+    headings, images and unknown rows have no value to repeat. An alert is
+    the bank's warning about this very operation, so its title and message
+    both go along.
     """
+    if isinstance(attribute, AlertAttribute):
+        return f"{attribute.title}: {attribute.message}" if attribute.title else attribute.message
     if isinstance(attribute, AmountAttribute):
         return _money_text(attribute.money)
     if isinstance(attribute, AmountConversionAttribute):

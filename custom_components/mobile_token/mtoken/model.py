@@ -347,12 +347,20 @@ class Operation:
     @property
     def requires_proximity_check(self) -> bool:
         """A ``QR_SCAN`` pre-approval screen in either form: a proximity TOTP must go along."""
+        return self._has_screen(PreApprovalScreenType.QR_SCAN)
+
+    def _has_screen(self, type_: PreApprovalScreenType) -> bool:
+        """Whether a pre-approval screen of this type comes in either form.
+
+        The list of SDK 2.4+ wins for display, but a bank that still sends the
+        single screen beside it means that one as well: its demands count too.
+        """
         if self.ui is None:
             return False
         screens = [*self.ui.screens]
         if self.ui.pre_approval_screen is not None:
             screens.append(self.ui.pre_approval_screen)
-        return any(screen.type is PreApprovalScreenType.QR_SCAN for screen in screens)
+        return any(screen.type is type_ for screen in screens)
 
     @property
     def block_approval_on_call(self) -> bool:
@@ -372,9 +380,8 @@ class Operation:
 
     @property
     def has_warning_screen(self) -> bool:
-        """A ``WARNING`` pre-approval screen: the bank wants it read before approval."""
-        screen = self.ui.pre_approval_screen if self.ui else None
-        return screen is not None and screen.type is PreApprovalScreenType.WARNING
+        """A ``WARNING`` pre-approval screen in either form: the bank wants it read first."""
+        return self._has_screen(PreApprovalScreenType.WARNING)
 
     def allows(self, factor: str) -> bool:
         """Whether the server accepts an approval signed with these factor keys."""
