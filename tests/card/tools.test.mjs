@@ -4,6 +4,7 @@ import { test } from "node:test";
 
 import { approveMessage } from "../../custom_components/mobile_token/frontend/mobile-token-card.js";
 import {
+  MobileTokenTools,
   TOOL_STRINGS,
   renderHistory,
   renderHistoryItem,
@@ -31,10 +32,11 @@ test("the approval tells when the proximity code was entered", () => {
 });
 
 test("history rows show the status reason when the bank gives one, escaped", () => {
-  const html = renderHistoryItem({ id: "1", status: "REJECTED", statusReason: "<b>FRAUD</b>", formData: { title: "Pay" } });
+  const html = renderHistoryItem({ id: "1", status: "REJECTED", statusReason: "<b>FRAUD</b>", formData: { title: "Pay" } }, "en");
   assert.match(html, /REJECTED/);
-  assert.match(html, /&#60;b&#62;FRAUD&#60;\/b&#62;/);
-  assert.doesNotMatch(renderHistoryItem({ id: "1", status: "APPROVED", formData: { title: "Pay" } }), /status-reason/);
+  assert.match(html, /Reason: &lt;b&gt;FRAUD&lt;\/b&gt;/);
+  assert.match(renderHistory([{ id: "1", status: "REJECTED", statusReason: "POSSIBLE_FRAUD" }], "cs"), /Důvod: POSSIBLE_FRAUD/);
+  assert.doesNotMatch(renderHistoryItem({ id: "1", status: "APPROVED", formData: { title: "Pay" } }, "en"), /status-reason/);
   assert.match(renderHistory([], "en"), /No operations/);
 });
 
@@ -58,4 +60,55 @@ test("tools render their PIN pad, the removal warning and the QR form", () => {
 test("errors use the tools' translation, else the server's message", () => {
   assert.equal(toolErrorText("en", { code: "invalid_qr_signature" }), TOOL_STRINGS.en.error_invalid_qr_signature);
   assert.equal(toolErrorText("en", { code: "other", message: "Server says" }), "Server says");
+});
+
+/** The companion app's bus as the frontend has it: it scans, answering on receiveMessage. */
+function fakeApp(rawValue) {
+  const sent = [];
+  const bus = {
+    config: { hasBarCodeScanner: 1 },
+    fireMessage(message) {
+      sent.push(message);
+      if (message.type === "bar_code/scan") {
+        const answer = rawValue === null
+          ? { type: "command", command: "bar_code/aborted", payload: { reason: "canceled" } }
+          : { type: "command", command: "bar_code/scan_result", payload: { rawValue, format: "qr_code" } };
+        queueMicrotask(() => bus.receiveMessage(answer));
+      }
+    },
+    receiveMessage() {},
+  };
+  return { sent, hass: { auth: { external: bus } } };
+}
+
+function offlineTools(hass) {
+  const tools = new MobileTokenTools();
+  tools.setContext({ hass, entryId: "e", language: "cs", ready: true });
+  tools._state = { ...idle, tool: "offline", view: "qr" };
+  return tools;
+}
+
+test("the offline QR form offers the app's scanner only where there is one", () => {
+  const form = { ...idle, tool: "offline", view: "qr" };
+  assert.doesNotMatch(renderTools(form, "en", false), /offline-scan/);
+  assert.match(renderTools(form, "en", false, true), /data-tool-action="offline-scan"[^>]*>Scan</);
+  assert.match(renderTools(form, "cs", false, true), /offline-scan[^>]*>Skenovat</);
+});
+
+test("a scanned offline QR code goes to the PIN pad; a cancelled scan keeps the form", async () => {
+  const scanned = fakeApp("APP:QR\nPayment");
+  const tools = offlineTools(scanned.hass);
+  await tools._scanQr();
+  assert.equal(scanned.sent[0].type, "bar_code/scan");
+  assert.equal(scanned.sent[0].payload.title, "Naskenujte QR kód banky");
+  assert.deepEqual(scanned.sent[1], { type: "bar_code/close" });
+  assert.equal(tools._state.qr, "APP:QR\nPayment");
+  assert.equal(tools._state.view, "pin");
+  assert.equal(toolMessage("offline", "e", { pin: "1234", qr: tools._state.qr }).qr, "APP:QR\nPayment");
+
+  const cancelled = offlineTools(fakeApp(null).hass);
+  cancelled._state.qr = "typed";
+  await cancelled._scanQr();
+  assert.equal(cancelled._state.qr, "typed");
+  assert.equal(cancelled._state.view, "qr");
 });

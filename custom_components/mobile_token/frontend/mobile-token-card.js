@@ -16,7 +16,7 @@ import { defineElements } from "./define-elements.js";
 import { SDK2_STRINGS } from "./mt-strings-sdk2.js";
 import { renderAlertAttribute, renderCell, renderElements, screensOf, screenControls, approveControl, listTexts, detailLayout } from "./mt-sdk2.js";
 import { messagesView, claimView, WS_MESSAGES, WS_MESSAGE_READ, WS_CLAIM, WS_REFRESH } from "./mt-views.js";
-import { claimOperationId, hasScanner, scanCode } from "./mt-scanner.js";
+import { claimOperationId, hasScanner, scanBankCode } from "./mt-scanner.js";
 import { MobileTokenTools } from "./mobile-token-tools.js";
 
 export const DOMAIN = "mobile_token";
@@ -1004,11 +1004,7 @@ export class MobileTokenCard extends BaseElement {
 
   /** Fill the claim or proximity field from the companion app's camera. */
   async _scanInto(field, operationId) {
-    const text = await scanCode(this._hass, {
-      title: localize(this._language, "scan_title"),
-      description: localize(this._language, "scan_description"),
-      alternative: localize(this._language, "scan_type_instead"),
-    });
+    const text = await scanBankCode(this._hass, this._language);
     if (text === null) return;
     if (field === "claim") {
       this._claim = { text };

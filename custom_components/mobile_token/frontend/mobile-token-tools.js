@@ -7,13 +7,13 @@
  *
  * The pure helpers are exported for the unit tests in tests/card.
  */
+import { FACTOR_BIOMETRY, MAX_PIN_LENGTH, MIN_PIN_LENGTH, escapeHtml as esc, localize } from "./mobile-token-card.js";
+import { statusReasonText } from "./mt-sdk2.js";
+import { hasScanner, scanBankCode } from "./mt-scanner.js";
 
 export const WS_HISTORY = "mobile_token/history";
 export const WS_SIGN_OFFLINE_QR = "mobile_token/sign_offline_qr";
 export const WS_REMOVE_ACTIVATION = "mobile_token/remove_activation";
-const FACTOR_BIOMETRY = "possession_biometry";
-const MIN_PIN_LENGTH = 4;
-const MAX_PIN_LENGTH = 16;
 export const TOOLS = ["history", "offline", "remove"];
 
 export const TOOL_STRINGS = {
@@ -89,10 +89,6 @@ export function toolText(language, key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
 }
 
-export function esc(value) {
-  return String(value ?? "").replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
-
 /** The PIN or the factor, with the block-risk consent only after the integration asked for it. */
 function credentials({ pin, factor, acceptBlockRisk }) {
   if (pin) return acceptBlockRisk ? { pin, accept_block_risk: true } : { pin };
@@ -147,18 +143,17 @@ export function renderPinPad(tool, state, language, allowBiometry) {
 }
 
 /** One history row: title, status and, when the bank gives one, the status reason. */
-export function renderHistoryItem(operation) {
+export function renderHistoryItem(operation, language) {
   const title = operation?.formData?.title || operation?.name || operation?.id || "";
-  const reason = operation?.statusReason
-    ? `<div class="status-reason">${esc(operation.statusReason)}</div>`
-    : "";
+  const reasonText = statusReasonText(operation, language);
+  const reason = reasonText ? `<div class="status-reason">${esc(reasonText)}</div>` : "";
   return `<li class="history-item"><div class="history-title">${esc(title)}</div>
     <div class="history-status">${esc(operation?.status ?? "")}</div>${reason}</li>`;
 }
 
 export function renderHistory(operations, language) {
   if (!operations.length) return `<div class="empty">${esc(toolText(language, "history_empty"))}</div>`;
-  return `<ul class="history">${operations.map(renderHistoryItem).join("")}</ul>`;
+  return `<ul class="history">${operations.map((operation) => renderHistoryItem(operation, language)).join("")}</ul>`;
 }
 
 export function renderOfflineCode(result, language) {
@@ -171,8 +166,8 @@ export function renderOfflineCode(result, language) {
   </div>`;
 }
 
-/** The whole tools area for the state it is in. */
-export function renderTools(state, language, allowBiometry) {
+/** The whole tools area for the state it is in; `scanner` offers the app's camera for the QR code. */
+export function renderTools(state, language, allowBiometry, scanner = false) {
   const close = button("close", toolText(language, "close"));
   if (!state.tool) {
     return `<div class="buttons">${TOOLS.map((tool) => button(`open-${tool}`, toolText(language, `tool_${tool}`))).join("")}</div>`;
@@ -188,7 +183,7 @@ export function renderTools(state, language, allowBiometry) {
       <textarea id="offline-qr" data-tool-input="qr" rows="4" autocomplete="off">${esc(state.qr)}</textarea>
       <div class="hint">${esc(toolText(language, "offline_hint"))}</div>
       ${state.error ? `<div class="error" role="alert">${esc(state.error)}</div>` : ""}
-      <div class="buttons">${close}${button("offline-continue", toolText(language, "offline_continue"), { primary: true, disabled: !state.qr.trim() })}</div>`;
+      <div class="buttons">${close}${scanner ? button("offline-scan", localize(language, "scan")) : ""}${button("offline-continue", toolText(language, "offline_continue"), { primary: true, disabled: !state.qr.trim() })}</div>`;
   }
   const warning = state.tool === "remove"
     ? `<div class="warning" role="note">${esc(toolText(language, "remove_warning"))}</div>`
@@ -277,6 +272,7 @@ export class MobileTokenTools extends BaseElement {
     } else if (action === "digit") this._typeDigit(target.dataset.digit);
     else if (action === "back") this._set({ pin: this._state.pin.slice(0, -1) });
     else if (action === "offline-continue") this._set({ view: "pin", error: null });
+    else if (action === "offline-scan") this._scanQr();
     else if (action === "submit") this._submit({ pin: this._state.pin });
     else if (action === "biometry") this._submit({ factor: FACTOR_BIOMETRY });
   }
@@ -297,6 +293,14 @@ export class MobileTokenTools extends BaseElement {
     else if (event.key === "Enter" && this._state.pin.length >= MIN_PIN_LENGTH) this._submit({ pin: this._state.pin });
     else return;
     event.preventDefault();
+  }
+
+  /** Read the offline QR code with the app's camera, then ask for the PIN as after typing it. */
+  async _scanQr() {
+    const { hass, language } = this._context;
+    const text = await scanBankCode(hass, language);
+    if (text === null || this._state.tool !== "offline") return;
+    this._set({ qr: text, view: text.trim() ? "pin" : "qr", error: null });
   }
 
   _typeDigit(digit) {
@@ -331,7 +335,7 @@ export class MobileTokenTools extends BaseElement {
     const { language, allowBiometry, ready } = this._context;
     const container = this.shadowRoot.querySelector(".tools");
     this.hidden = !ready && !this._state.tool;
-    container.innerHTML = renderTools(this._state, language, allowBiometry);
+    container.innerHTML = renderTools(this._state, language, allowBiometry, hasScanner(this._context.hass));
     const pad = this.shadowRoot.querySelector("[data-tool-pad]");
     if (pad) pad.focus({ preventScroll: true });
   }

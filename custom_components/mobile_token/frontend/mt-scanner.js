@@ -10,6 +10,7 @@
  * frontend's own handling (and its acknowledgement) is untouched. Elsewhere
  * there is no scanner and the card keeps its text fields.
  */
+import { localize } from "./mobile-token-card.js";
 
 export function externalBus(hass) {
   return hass?.auth?.external ?? null;
@@ -47,6 +48,15 @@ export function scanCode(hass, { title, description, alternative }) {
       type: "bar_code/scan",
       payload: { title, description, alternative_option_label: alternative },
     });
+  });
+}
+
+/** Open the scanner with the card's prompt for a code the bank shows (claim, proximity, offline). */
+export function scanBankCode(hass, language) {
+  return scanCode(hass, {
+    title: localize(language, "scan_title"),
+    description: localize(language, "scan_description"),
+    alternative: localize(language, "scan_type_instead"),
   });
 }
 
