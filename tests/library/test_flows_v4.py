@@ -9,18 +9,23 @@ import pytest
 from emulator.testing import run_emulator
 from mtoken import e2ee4, pq, session4
 from mtoken.app_config import parse_config_string
+from mtoken.counter4 import advance_counter
 from mtoken.encoding import b64decode, b64encode
 from mtoken.errors import (
     ActivationBlockedError,
     AuthenticationError,
+    CounterAheadError,
+    InvalidActivationIdError,
     InvalidQrCodeError,
     InvalidStateError,
     ServerError,
+    StateNotSavedError,
 )
 from mtoken.factors import Authentication
 from mtoken.jsonbody import json_bytes
 from mtoken.operations import MobileTokenClient
 from mtoken.qr import parse_qr_operation
+from mtoken.session import MAX_UNCONFIRMED_STEPS
 from mtoken.session4 import PowerAuth4Session, ProtocolNotOfferedError
 from mtoken.sessions import server_offers_v4
 from mtoken.state4 import ActivationState4
@@ -317,3 +322,99 @@ async def test_upgrade_start_without_its_encryption_header_is_refused(
             "/pa/v4/upgrade/start", "/pa/upgrade/start", {}, Authentication.with_pin(PIN)
         )
     assert await v3.client.list_operations() == []
+
+
+# -- the counter inside the server's window, saved before it is used, ids that are UUIDs ------
+
+
+async def _server_counter(device: Device4) -> int:
+    activation_id = device.session.state.activation_id
+    [activation] = [
+        item
+        for item in await device.emu.admin.activations()
+        if item["activationId"] == activation_id
+    ]
+    return int(activation["counter"])
+
+
+async def _offline_code(device: Device4, operation_id: str) -> str:
+    text = await device.emu.admin.offline_qr(operation_id, protocol="4.0")
+    return await device.client.sign_offline_qr(
+        parse_qr_operation(text), Authentication.with_pin(PIN)
+    )
+
+
+async def test_offline_codes_stay_within_half_the_look_ahead(device4: Device4) -> None:
+    offline = await payment(device4.emu)
+    for _ in range(25):
+        await _offline_code(device4, offline["id"])
+        assert device4.session.state.unconfirmed_steps <= MAX_UNCONFIRMED_STEPS
+        assert device4.saved[-1]["unconfirmedSteps"] == device4.session.state.unconfirmed_steps
+    # The server still finds the token's codes: an online approval works.
+    operation = await payment(device4.emu)
+    [pending] = [op for op in await device4.client.list_operations() if op.id == operation["id"]]
+    await device4.client.authorize(pending, Authentication.with_pin(PIN))
+    assert (await device4.emu.admin.get_operation(operation["id"]))["status"] == "APPROVED"
+    assert device4.session.state.unconfirmed_steps == 0
+
+
+async def test_counter_ahead_without_the_server_is_refused(device4: Device4) -> None:
+    offline = await payment(device4.emu)
+    text = await device4.emu.admin.offline_qr(offline["id"], protocol="4.0")
+    for _ in range(MAX_UNCONFIRMED_STEPS):
+        await _offline_code(device4, offline["id"])
+    saved = len(device4.saved)
+    await device4.emu.admin.fault("drop", count=1)
+    with pytest.raises(CounterAheadError):
+        await device4.client.sign_offline_qr(parse_qr_operation(text), Authentication.with_pin(PIN))
+    assert len(device4.saved) == saved
+    # Connected again, the token resynchronises and signs.
+    await _offline_code(device4, offline["id"])
+    assert device4.session.state.unconfirmed_steps == 1
+
+
+async def test_a_counter_that_cannot_be_saved_is_never_used(device4: Device4) -> None:
+    await device4.client.list_operations()
+    operation = await payment(device4.emu)
+    [pending] = [op for op in await device4.client.list_operations() if op.id == operation["id"]]
+    before, server = device4.session.state, await _server_counter(device4)
+
+    async def refuse(data: dict[str, Any]) -> None:
+        raise StateNotSavedError("stopping")
+
+    device4.session._persist = refuse
+    with pytest.raises(StateNotSavedError):
+        await device4.client.authorize(pending, Authentication.biometry())
+    assert device4.session.state == before
+    assert await _server_counter(device4) == server
+    assert (await device4.emu.admin.get_operation(operation["id"]))["status"] == "PENDING"
+
+
+async def test_reading_the_status_only_never_moves_the_counter(device4: Device4) -> None:
+    state = device4.session.state
+    # Far enough ahead that a synchronising read would prove a code to the server.
+    ahead = MAX_UNCONFIRMED_STEPS + 5
+    await device4.session.save(
+        state.with_counter(
+            advance_counter(state.ctr_data, ahead), state.ctr_byte + ahead, unconfirmed_steps=ahead
+        )
+    )
+    saved, server = len(device4.saved), await _server_counter(device4)
+    assert (await device4.session.fetch_status(synchronize=False)).status == "active"
+    assert len(device4.saved) == saved
+    assert device4.session.state.unconfirmed_steps == ahead
+    assert await _server_counter(device4) == server
+    await device4.session.fetch_status()
+    assert await _server_counter(device4) > server
+    assert device4.session.state.unconfirmed_steps == 0
+
+
+async def test_activation_id_that_is_not_a_uuid_writes_nothing(
+    emu: Any, http: aiohttp.ClientSession
+) -> None:
+    created = await emu.admin.create_activation_code(USER_ID, activationId="../../x")
+    device = Device4(http, emu)
+    with pytest.raises(InvalidActivationIdError):
+        await device.session.create_activation(created["activationCode"], PIN, name="Test")
+    assert device.saved == []
+    assert not device.session.has_activation

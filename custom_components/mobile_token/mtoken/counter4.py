@@ -72,7 +72,7 @@ class SyncOutcome:
     ctr_byte: int
 
 
-def _byte_distance(local: int, remote: int) -> int:
+def byte_distance(local: int, remote: int) -> int:
     """Signed distance local - remote on the 256-value ring, in -128..127."""
     return (local - remote + 128) % _BYTE_MODULUS - 128
 
@@ -87,7 +87,7 @@ def synchronize(
     look_ahead: int,
 ) -> SyncOutcome:
     """Compare the local counter with the status blob's and decide what to do."""
-    distance = _byte_distance(ctr_byte, status_byte)
+    distance = byte_distance(ctr_byte, status_byte)
     candidate = ctr_data
     hash_distance = None
     for steps in range(max(look_ahead, 1)):

@@ -13,7 +13,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 import aiohttp
 
@@ -134,6 +134,49 @@ async def _to_thread(func: Callable[[], _T]) -> _T:
     return await asyncio.to_thread(func)
 
 
+class _CountedState(Protocol):
+    @property
+    def unconfirmed_steps(self) -> int: ...
+
+
+class _CountingSession(Protocol):
+    """What the window rule needs of a session of either protocol."""
+
+    @property
+    def state(self) -> _CountedState: ...
+
+    async def fetch_status(self, *, synchronize: bool = True) -> ActivationStatusInfo: ...
+
+    async def validate_signature(self, auth: Authentication) -> None: ...
+
+
+async def keep_counter_in_window(session: _CountingSession) -> None:
+    """Resynchronise before the counter runs past half the server's look-ahead.
+
+    The server finds a signature only within ``look_ahead`` values of its
+    own counter (protocol section 4; 4.0 notes, section 11); offline codes and
+    requests it never answered move ours without it knowing. Past half the
+    window the status is read (adopting or proving the counter) and, if still
+    ahead, one possession signature brings the server along. Without the
+    server the token refuses to sign rather than become unusable.
+    """
+    if session.state.unconfirmed_steps < MAX_UNCONFIRMED_STEPS:
+        return
+    _LOGGER.debug("Signature counter far ahead of the server's; resynchronising")
+    try:
+        await session.fetch_status()
+        if session.state.unconfirmed_steps >= MAX_UNCONFIRMED_STEPS:
+            await session.validate_signature(Authentication.possession())
+    except AuthenticationError:
+        # The server answered and refused: the activation's state says why, not the counter.
+        raise
+    except (NetworkError, ServerError, BadResponseError) as err:
+        raise CounterAheadError(
+            "The token signed too often without reaching the server: "
+            "connect to the server once, then try again"
+        ) from err
+
+
 class PowerAuthSession:
     """Activation state, counter, temporary keys and token of one mobile token."""
 
@@ -234,8 +277,12 @@ class PowerAuthSession:
         self.clock.update(server_time, sent_ms=response.sent_ms, received_ms=response.received_ms)
         return server_time
 
-    async def fetch_status(self) -> ActivationStatusInfo:
-        """Read the activation status and bring the counter back in line with it."""
+    async def fetch_status(self, *, synchronize: bool = True) -> ActivationStatusInfo:
+        """Read the activation status and bring the counter back in line with it.
+
+        ``synchronize=False`` only reads: nothing is signed, the counter stays, for
+        a second session that must not spend values the owning one does not know.
+        """
         state = self.state
         challenge = secrets.token_bytes(16)
         body = json_bytes(
@@ -268,7 +315,7 @@ class PowerAuthSession:
             upgrade_version=blob.upgrade_version,
         )
         self.last_status = info
-        if status is ActivationStatus.ACTIVE:
+        if synchronize and status is ActivationStatus.ACTIVE:
             await self._synchronize_counter(blob)
         return info
 
@@ -394,7 +441,7 @@ class PowerAuthSession:
     ) -> Any:
         raw = body if isinstance(body, bytes) else json_bytes(body)
         if check_window:
-            await self._keep_counter_in_window()
+            await keep_counter_in_window(self)
         factor_keys = await self._factor_keys(auth)
         try:
             async with self._signing_lock:
@@ -411,37 +458,11 @@ class PowerAuthSession:
             raise
         return response.body
 
-    async def _keep_counter_in_window(self) -> None:
-        """Resynchronise before the counter runs past half the server's look-ahead.
-
-        The server finds a signature only within ``look_ahead`` values of its
-        own counter (protocol section 4); offline codes and requests it never
-        answered move ours without it knowing. Past half the window the status
-        is read (adopting or proving the counter) and, if still ahead, one
-        possession signature brings the server along. Without the server the
-        token refuses to sign rather than become unusable.
-        """
-        if self.state.unconfirmed_steps < MAX_UNCONFIRMED_STEPS:
-            return
-        _LOGGER.debug("Signature counter far ahead of the server's; resynchronising")
-        try:
-            await self.fetch_status()
-            if self.state.unconfirmed_steps >= MAX_UNCONFIRMED_STEPS:
-                await self.validate_signature(Authentication.possession())
-        except AuthenticationError:
-            # The server answered and refused: the activation's state says why, not the counter.
-            raise
-        except (NetworkError, ServerError, BadResponseError) as err:
-            raise CounterAheadError(
-                "The token signed too often without reaching the server: "
-                "connect to the server once, then try again"
-            ) from err
-
     async def offline_signature(
         self, auth: Authentication, uri_id: str, data: bytes, nonce_b64: str
     ) -> str:
         """An offline signature (decimal, 8 digits a factor) for a QR operation."""
-        await self._keep_counter_in_window()
+        await keep_counter_in_window(self)
         factor_keys = await self._factor_keys(auth)
         async with self._signing_lock:
             state = self.state

@@ -14,7 +14,7 @@ authentication codes (10), counter (11), status (12), tokens (13), versions (17)
 import asyncio
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 import aiohttp
@@ -47,8 +47,10 @@ from .session import (
     Persist,
     RunBlocking,
     _to_thread,
+    keep_counter_in_window,
 )
 from .signature import AUTHORIZATION_HEADER, SignatureType, signature_base_string
+from .state import check_activation_id
 from .state4 import ActivationState4, new_activation_state4, unwrap_knowledge_key
 from .timesync import ServerClock
 
@@ -197,12 +199,15 @@ class PowerAuth4Session:
             self._closed = True
 
     async def save(self, state: ActivationState4 | None) -> None:
-        """Adopt and persist a new state (refused once the session was closed)."""
+        """Persist first, then adopt: a state that could not be saved is never used.
+
+        Refused once the session was closed.
+        """
         if self._closed:
             raise InvalidStateError("This session was closed: the activation is used elsewhere")
-        self._state = state
         if self._persist is not None and state is not None:
             await self._persist(state.to_dict())
+        self._state = state
 
     # -- discovery -------------------------------------------------------------
 
@@ -426,7 +431,8 @@ class PowerAuth4Session:
             raise BadResponseError(f"The server's activation data is malformed: {err}") from err
         public = device.public
         return new_activation_state4(
-            activation_id=require_str(answer, "activationId"),
+            # The id names the caller's storage: only a UUID may.
+            activation_id=check_activation_id(require_str(answer, "activationId")),
             algorithm=suite.value,
             device_keys=(public.ecdsa, public.mldsa),
             server_keys=(server.ecdsa, server.mldsa),
@@ -436,8 +442,11 @@ class PowerAuth4Session:
             allow_biometry=allow_biometry,
         )
 
-    async def fetch_status(self) -> ActivationStatusInfo:
-        """Read the 4.0 status blob (MAC checked) and bring the counter back in line."""
+    async def fetch_status(self, *, synchronize: bool = True) -> ActivationStatusInfo:
+        """Read the 4.0 status blob (MAC checked) and bring the counter back in line.
+
+        ``synchronize=False`` only reads: nothing is authenticated, the counter stays.
+        """
         state = self.state
         answer = await self._encrypted_post(
             PATH_ACTIVATION_STATUS, e2ee4.SH1_ACTIVATION_GENERIC, b"{}"
@@ -451,7 +460,7 @@ class PowerAuth4Session:
             _STATUS_NAMES[blob.status], blob.fail_count, blob.max_fail_count
         )
         self.last_status = info
-        if blob.status is status4.StatusCode.ACTIVE:
+        if synchronize and blob.status is status4.StatusCode.ACTIVE:
             await self._synchronize_counter(blob)
         return info
 
@@ -467,7 +476,16 @@ class PowerAuth4Session:
         )
         if outcome.result is counter4.SyncResult.ADOPTED:
             _LOGGER.debug("Counter was behind the server; adopted the server's")
-            await self.save(state.with_counter(outcome.ctr_data, outcome.ctr_byte))
+            await self.save(
+                state.with_counter(outcome.ctr_data, outcome.ctr_byte, unconfirmed_steps=0)
+            )
+        elif outcome.result is counter4.SyncResult.IN_SYNC:
+            self._state = state.confirmed()
+        elif outcome.result is counter4.SyncResult.CLIENT_AHEAD:
+            # The blob says exactly how far ahead of the server the counter is.
+            self._state = replace(
+                state, unconfirmed_steps=counter4.byte_distance(state.ctr_byte, blob.ctr_byte)
+            )
         elif outcome.result is counter4.SyncResult.CALCULATE_SOON:
             await self.validate_signature(Authentication.possession())
         elif outcome.result is counter4.SyncResult.INVALID:
@@ -484,7 +502,10 @@ class PowerAuth4Session:
 
     async def validate_signature(self, auth: Authentication) -> None:
         """Prove a code to the server (``/pa/v4/auth/validate``); also resynchronises."""
-        await self.signed_post(PATH_AUTH_VALIDATE, URI_ID_AUTH_VALIDATE, {}, auth)
+        # The resynchronising code itself may go past the half window (never past it all).
+        await self._signed_post(
+            PATH_AUTH_VALIDATE, URI_ID_AUTH_VALIDATE, {}, auth, check_window=False
+        )
 
     # -- authentication codes -------------------------------------------------
 
@@ -492,12 +513,29 @@ class PowerAuth4Session:
         self, path: str, uri_id: str, body: dict[str, Any] | bytes, auth: Authentication
     ) -> Any:
         """POST ``body`` with a 4.0 authentication code; return the decoded JSON answer."""
+        return await self._signed_post(path, uri_id, body, auth, check_window=True)
+
+    async def _signed_post(
+        self,
+        path: str,
+        uri_id: str,
+        body: dict[str, Any] | bytes,
+        auth: Authentication,
+        *,
+        check_window: bool,
+    ) -> Any:
         raw = body if isinstance(body, bytes) else json_bytes(body)
+        if check_window:
+            await keep_counter_in_window(self)
         factor_keys = await self._factor_keys(auth)
         try:
             async with self._signing_lock:
                 header = await self._code_and_advance("POST", uri_id, raw, factor_keys, auth)
                 response = await self.transport.post(path, raw, {AUTHORIZATION_HEADER: header})
+                if self._state is not None:
+                    # The server accepted the code: its counter is ours again. Kept in
+                    # memory only; the next code's durable write carries it.
+                    self._state = self._state.confirmed()
         except AuthenticationError as err:
             await self._explain_auth_failure(err, auth)
             raise
@@ -507,6 +545,7 @@ class PowerAuth4Session:
         self, auth: Authentication, uri_id: str, data: bytes, nonce_b64: str
     ) -> str:
         """An offline authentication code (8 digits a factor) for a QR operation."""
+        await keep_counter_in_window(self)
         factor_keys = await self._factor_keys(auth)
         async with self._signing_lock:
             signed = signature_base_string("POST", uri_id, nonce_b64, data, "offline")
@@ -534,7 +573,9 @@ class PowerAuth4Session:
         state = self.state
         await self.save(
             state.with_counter(
-                counter4.next_counter(state.ctr_data), counter4.next_ctr_byte(state.ctr_byte)
+                counter4.next_counter(state.ctr_data),
+                counter4.next_ctr_byte(state.ctr_byte),
+                unconfirmed_steps=state.unconfirmed_steps + 1,
             )
         )
 

@@ -74,6 +74,9 @@ class ActivationState4:
     token_secret: bytes | None = None
     #: While an upgrade from 3.3 awaits its confirmation: the 3.3 state to fall back to.
     pending_upgrade_v3: dict[str, Any] | None = None
+    #: Codes computed since the server last confirmed the counter (offline codes,
+    #: requests without an answer): the server's look-ahead window bounds them.
+    unconfirmed_steps: int = 0
 
     protocol_version = STATE_PROTOCOL
 
@@ -87,9 +90,17 @@ class ActivationState4:
         """True when a token is cached."""
         return self.token_id is not None and self.token_secret is not None
 
-    def with_counter(self, ctr_data: bytes, ctr_byte: int) -> "ActivationState4":
-        """The state after the counter moved."""
-        return replace(self, ctr_data=ctr_data, ctr_byte=ctr_byte % 256)
+    def with_counter(
+        self, ctr_data: bytes, ctr_byte: int, *, unconfirmed_steps: int
+    ) -> "ActivationState4":
+        """The state after the counter moved, ``unconfirmed_steps`` past the server's."""
+        return replace(
+            self, ctr_data=ctr_data, ctr_byte=ctr_byte % 256, unconfirmed_steps=unconfirmed_steps
+        )
+
+    def confirmed(self) -> "ActivationState4":
+        """The state once the server accepted a code: its counter equals ours."""
+        return replace(self, unconfirmed_steps=0)
 
     def with_token(self, token_id: str | None, token_secret: bytes | None) -> "ActivationState4":
         """The state with a new (or no) cached token."""
@@ -118,12 +129,20 @@ class ActivationState4:
                 raw = data.get(_camel(item.name))
                 if "bytes" in str(item.type):
                     values[item.name] = None if raw is None else b64decode(raw)
+                elif raw is None and item.name == "unconfirmed_steps":
+                    # States written before the window was tracked: the server confirmed them.
+                    values[item.name] = 0
                 else:
                     values[item.name] = raw
             state = cls(**values)
         except (ValueError, TypeError) as err:
             raise InvalidStateError("The stored 4.0 activation is damaged") from err
-        if not isinstance(state.activation_id, str) or not isinstance(state.ctr_byte, int):
+        if (
+            not isinstance(state.activation_id, str)
+            or not isinstance(state.ctr_byte, int)
+            or not isinstance(state.unconfirmed_steps, int)
+            or state.unconfirmed_steps < 0
+        ):
             raise InvalidStateError("The stored 4.0 activation is damaged")
         return state
 
