@@ -79,7 +79,6 @@ from .mtoken.app_config import (
 )
 from .mtoken.errors import (
     BadResponseError,
-    CounterDesyncError,
     InvalidActivationCodeError,
     InvalidActivationCodeSignatureError,
     InvalidActivationIdError,
@@ -251,10 +250,9 @@ async def async_check_activation(
         # No keys to ask with: the entry asks for a new activation anyway.
         return None
     try:
-        status = await session.fetch_status()
-    except CounterDesyncError:
-        # Only an active activation has a counter to compare: the server knows it.
-        return None
+        # Read only: a counter ahead must not be resynchronised here, where a signature
+        # would spend a counter value the loaded entry's session does not know.
+        status = await session.fetch_status(synchronize=False)
     except NetworkError:
         return "cannot_connect"
     except (BadResponseError, ServerError):

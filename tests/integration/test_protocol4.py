@@ -6,12 +6,13 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.components.repairs import repairs_flow_manager
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
-from homeassistant.const import CONF_PIN
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_NAME, CONF_PIN, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
@@ -21,6 +22,8 @@ from homeassistant.setup import async_setup_component
 from custom_components.mobile_token import actions
 from custom_components.mobile_token.const import CONF_ALLOW_BIOMETRY, CONF_APP_CONFIG, DOMAIN
 from custom_components.mobile_token.coordinator import MobileTokenConfigEntry
+from custom_components.mobile_token.mtoken import counter, counter4
+from custom_components.mobile_token.mtoken.session import MAX_UNCONFIRMED_STEPS, PowerAuthSession
 from custom_components.mobile_token.mtoken.session4 import PowerAuth4Session
 from custom_components.mobile_token.mtoken.upgrade import start_upgrade
 from emulator.context import PROTOCOL_CHOICES
@@ -32,6 +35,7 @@ from .conftest import (
     create_operation,
     new_activation_code,
     server_input,
+    start_flow,
 )
 
 WRONG_PIN = "864297531"  # long enough never to turn up inside an id
@@ -276,3 +280,161 @@ async def test_failed_upgrade_keeps_the_3_3_activation_working(
     await call(hass, "refresh", {})
     await call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
     assert await status_of(emulator3, operation["id"]) == "APPROVED"
+
+
+# -- the counter guarantees of 3.3, on 4.0 ------------------------------------------------------
+
+
+async def _server_counter(emulator: Any, entry: MobileTokenConfigEntry) -> int:
+    """How many counter values the bank has consumed for this activation."""
+    [activation] = [
+        item
+        for item in await emulator.admin.activations()
+        if item["activationId"] == entry.unique_id
+    ]
+    return int(activation["counter"])
+
+
+async def _sign_offline(hass: HomeAssistant, qr: str) -> Any:
+    return await call(hass, "sign_offline_qr", {"qr": qr, "pin": PIN}, response=True)
+
+
+async def test_4_0_many_offline_codes_keep_the_token_usable(
+    hass: HomeAssistant, emulator4: Any, hass_storage: dict[str, Any]
+) -> None:
+    entry = await _activate(hass, emulator4)
+    offline = await create_operation(emulator4)
+    qr = await emulator4.admin.offline_qr(offline["id"])
+    for _ in range(25):
+        await _sign_offline(hass, qr)
+        stored = hass_storage[f"{DOMAIN}.{entry.unique_id}"]["data"]
+        assert stored["unconfirmedSteps"] <= MAX_UNCONFIRMED_STEPS
+    # The server still finds the token's codes: an online approval works.
+    operation = await create_operation(emulator4)
+    await call(hass, "refresh", {})
+    await call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
+    assert await status_of(emulator4, operation["id"]) == "APPROVED"
+
+
+async def test_4_0_counter_ahead_without_the_server_is_refused(
+    hass: HomeAssistant, emulator4: Any
+) -> None:
+    await _activate(hass, emulator4)
+    offline = await create_operation(emulator4)
+    qr = await emulator4.admin.offline_qr(offline["id"])
+    for _ in range(MAX_UNCONFIRMED_STEPS):
+        await _sign_offline(hass, qr)
+    await emulator4.admin.fault("drop", count=1)
+    with pytest.raises(HomeAssistantError) as err:
+        await _sign_offline(hass, qr)
+    assert err.value.translation_key == "counter_ahead"
+    # Connected again, the token resynchronises and signs.
+    signed = await _sign_offline(hass, qr)
+    assert len(signed["code"]) > 8
+
+
+async def test_4_0_nothing_is_signed_while_home_assistant_stops(
+    hass: HomeAssistant, emulator4: Any, hass_storage: dict[str, Any]
+) -> None:
+    entry = await _activate(hass, emulator4)
+    operation = await create_operation(emulator4)
+    await call(hass, "refresh", {})
+    key = f"{DOMAIN}.{entry.unique_id}"
+    stored = hass_storage[key]["data"]
+    session = entry.runtime_data.coordinator.session
+    hass.set_state(CoreState.stopping)
+    try:
+        with pytest.raises(HomeAssistantError) as err:
+            await call(
+                hass, "approve", {"operation_id": operation["id"], "factor": "possession_biometry"}
+            )
+    finally:
+        hass.set_state(CoreState.running)
+    assert err.value.translation_key == "state_not_saved"
+    assert await status_of(emulator4, operation["id"]) == "PENDING"
+    assert hass_storage[key]["data"] == stored
+    assert session.state.to_dict()["ctrData"] == stored["ctrData"]
+    await call(hass, "approve", {"operation_id": operation["id"], "factor": "possession_biometry"})
+    assert await status_of(emulator4, operation["id"]) == "APPROVED"
+
+
+async def test_4_0_activation_id_that_is_not_a_uuid_fails_and_writes_nothing(
+    hass: HomeAssistant, emulator4: Any, hass_storage: dict[str, Any]
+) -> None:
+    result = await start_flow(hass, emulator4)
+    created = await emulator4.admin.create_activation_code("alice", activationId="../../x")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], activation_input(str(created["activationCode"]))
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_activation_id"}
+    assert not [key for key in hass_storage if key.startswith(DOMAIN)]
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+# -- reconfigure only reads the status ---------------------------------------------------------
+
+
+async def _move_counter_ahead(entry: MobileTokenConfigEntry, steps: int) -> None:
+    """As after codes the server never saw: far enough that a synchronising read would sign."""
+    session = entry.runtime_data.coordinator.session
+    if isinstance(session, PowerAuth4Session):
+        state4 = session.state
+        await session.save(
+            state4.with_counter(
+                counter4.advance_counter(state4.ctr_data, steps),
+                state4.ctr_byte + steps,
+                unconfirmed_steps=steps,
+            )
+        )
+        return
+    assert isinstance(session, PowerAuthSession)
+    state = session.state
+    await session._save(
+        state.with_counter(
+            counter.advance_counter(state.ctr_data, steps),
+            state.ctr_byte + steps,
+            unconfirmed_steps=steps,
+        )
+    )
+
+
+async def _reconfigure_leaves_the_counter_alone(
+    hass: HomeAssistant, emulator: Any, entry: MobileTokenConfigEntry, storage: dict[str, Any]
+) -> None:
+    await _move_counter_ahead(entry, MAX_UNCONFIRMED_STEPS + 5)
+    key = f"{DOMAIN}.{entry.unique_id}"
+    stored, server = dict(storage[key]["data"]), await _server_counter(emulator, entry)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    # The reload that follows is the loaded session's business; the check is what is tested.
+    with patch.object(hass.config_entries, "async_schedule_reload") as reload:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_URL: emulator.url, CONF_VERIFY_SSL: True, CONF_NAME: "Kitchen tablet"},
+        )
+    assert result["reason"] == "reconfigure_successful"
+    assert reload.called
+    assert storage[key]["data"] == stored
+    assert entry.runtime_data.coordinator.session.state.to_dict() == stored
+    assert await _server_counter(emulator, entry) == server
+    # The loaded session, which owns the counter, still approves.
+    operation = await create_operation(emulator)
+    await call(hass, "refresh", {})
+    await call(hass, "approve", {"operation_id": operation["id"], "pin": PIN})
+    assert await status_of(emulator, operation["id"]) == "APPROVED"
+
+
+async def test_4_0_reconfigure_never_moves_the_counter(
+    hass: HomeAssistant, emulator4: Any, hass_storage: dict[str, Any]
+) -> None:
+    entry = await _activate(hass, emulator4)
+    await _reconfigure_leaves_the_counter_alone(hass, emulator4, entry, hass_storage)
+
+
+async def test_3_3_reconfigure_never_moves_the_counter(
+    hass: HomeAssistant, emulator3: Any, hass_storage: dict[str, Any]
+) -> None:
+    entry = await _activate_3_3(hass, emulator3)
+    await _reconfigure_leaves_the_counter_alone(hass, emulator3, entry, hass_storage)
