@@ -2,8 +2,9 @@
  * End to end in a real browser: the emulator with demo data, a real Home Assistant
  * with the integration, onboarding, the config flow through the UI, a dashboard
  * with the card, a 2FA payment approved with the PIN (after one wrong PIN) and
- * another operation rejected, both checked on the server's admin API; a newer server's
- * operation with alerts and two pre-approval screens, and the Messages view; then the
+ * another operation rejected, both checked on the server's admin API; the history and an
+ * offline QR code signed with the PIN (the code checked at the bank); a newer
+ * server's operation with alerts and two pre-approval screens, and the Messages view; then the
  * dashboard opened in several fresh browsers, where the card must be found each time.
  * Runs against Home Assistant 2025.4 and 2026.10 (whichever the virtual environment has).
  *
@@ -427,6 +428,61 @@ async function rejectWithReason(page, operation) {
   await screenshot(card(page), "e2e-rejected");
 }
 
+const tools = (page) => card(page).locator("mobile-token-tools");
+
+/** Type the PIN on a tool's pad and confirm it. */
+async function enterToolPin(page) {
+  const pad = tools(page).locator("[data-tool-pad]");
+  await pad.getByText("Enter your PIN").waitFor({ timeout: UI_TIMEOUT_MS });
+  for (const digit of PIN) await pad.locator(`[data-digit="${digit}"]`).click();
+  await pad.getByRole("button", { name: "Confirm" }).click();
+}
+
+/** The history tool: the PIN pad, then the operations just approved and rejected with their states. */
+async function historyWithPin(page, toApprove, toReject) {
+  await tools(page).getByRole("button", { name: "History" }).click();
+  await screenshot(tools(page), "e2e-history-pin");
+  await enterToolPin(page);
+  const history = tools(page).locator(".history");
+  await history.waitFor({ timeout: UI_TIMEOUT_MS });
+  const approved = history.locator(".history-item").filter({ hasText: toApprove.formData.title });
+  const rejected = history.locator(".history-item").filter({ hasText: toReject.formData.title });
+  await approved.first().getByText("APPROVED").waitFor();
+  await rejected.first().getByText("REJECTED").waitFor();
+  await screenshot(tools(page), "e2e-history");
+  await tools(page).getByRole("button", { name: "Close" }).click();
+}
+
+/**
+ * The offline tool: the bank's QR text for a pending operation pasted in, the PIN, the code shown
+ * large; the code typed back at the bank approves the operation there.
+ */
+async function offlineQrWithPin(page, emulator, operation) {
+  const base = emulator.url.replace(/\/$/, "");
+  const { qr } = await postJson(`${base}/admin/operations/${encodeURIComponent(operation.id)}/offline-qr`, {});
+  await tools(page).getByRole("button", { name: "Offline QR code" }).click();
+  await tools(page).locator('textarea[data-tool-input="qr"]').fill(qr);
+  await screenshot(tools(page), "e2e-offline-qr");
+  await tools(page).getByRole("button", { name: "Continue" }).click();
+  await enterToolPin(page);
+  const code = tools(page).locator(".offline-code");
+  await code.waitFor({ timeout: UI_TIMEOUT_MS });
+  await screenshot(tools(page), "e2e-offline-code");
+  const response = await fetch(`${base}/admin/activations`);
+  assert(response.ok, `activations: ${response.status}`);
+  const listed = await response.json();
+  const activations = Array.isArray(listed) ? listed : listed.activations;
+  const activation = activations.find((candidate) => candidate.status === "ACTIVE");
+  assert(activation, `an active activation among ${JSON.stringify(listed)}`);
+  const typed = (await code.innerText()).replace(/\s/g, "");
+  const { valid } = await postJson(`${base}/admin/verify-offline`, { activationId: activation.activationId, operationId: operation.id, code: typed });
+  assert(valid, `the bank accepts the offline code ${typed}`);
+  const status = await serverOperation(emulator, operation.id);
+  assert(status.status === "APPROVED", `server status after the offline code: ${status.status}`);
+  log(`the bank accepted the offline code for "${operation.formData.title}"`);
+  await tools(page).getByRole("button", { name: "Close" }).click();
+}
+
 /** The demo's SDK 2.x payment: its screens one by one, its alert; then the bank's messages. */
 async function screensAlertsAndMessages(page, emulator) {
   const guarded = (await cardOperations(page)).find((operation) => (operation.ui?.preApprovalScreens?.length ?? 0) > 1);
@@ -483,6 +539,11 @@ async function main() {
     assert(rejected.status === "REJECTED", `server status of the rejected operation: ${rejected.status}`);
     assert(rejected.rejectReason === "INCORRECT_DATA", `reject reason: ${rejected.rejectReason}`);
     log("the server recorded APPROVED (possession_knowledge) and REJECTED (INCORRECT_DATA)");
+    await historyWithPin(page, toApprove, toReject);
+    const plain = (operation) => !operation.ui?.preApprovalScreen && !operation.ui?.preApprovalScreens?.length;
+    const offline = (await cardOperations(page)).find((operation) => ![toApprove.id, toReject.id].includes(operation.id) && plain(operation));
+    assert(offline, "a pending operation left to sign offline");
+    await offlineQrWithPin(page, emulator, offline);
     await screensAlertsAndMessages(page, emulator);
 
     await page.evaluate(() => localStorage.setItem("selectedTheme", JSON.stringify({ theme: "default", dark: true })));
