@@ -33,11 +33,20 @@ test("the approval tells when the proximity code was entered", () => {
 
 test("history rows show the status reason when the bank gives one, escaped", () => {
   const html = renderHistoryItem({ id: "1", status: "REJECTED", statusReason: "<b>FRAUD</b>", formData: { title: "Pay" } }, "en");
-  assert.match(html, /REJECTED/);
+  assert.match(html, /class="history-status">Rejected</);
   assert.match(html, /Reason: &lt;b&gt;FRAUD&lt;\/b&gt;/);
   assert.match(renderHistory([{ id: "1", status: "REJECTED", statusReason: "POSSIBLE_FRAUD" }], "cs"), /Důvod: POSSIBLE_FRAUD/);
   assert.doesNotMatch(renderHistoryItem({ id: "1", status: "APPROVED", formData: { title: "Pay" } }, "en"), /status-reason/);
   assert.match(renderHistory([], "en"), /No operations/);
+});
+
+test("history rows give statuses and the card's reject reasons in words, unknown codes as sent", () => {
+  const html = renderHistory([{ id: "1", status: "REJECTED", statusReason: "INCORRECT_DATA", formData: { title: "Pay" } }], "cs");
+  assert.match(html, /class="history-status">Zamítnuto</);
+  assert.match(html, /class="status-reason">Důvod: Údaje nesouhlasí</);
+  assert.doesNotMatch(html, /REJECTED|INCORRECT_DATA/);
+  assert.match(renderHistoryItem({ id: "2", status: "APPROVED", formData: { title: "Pay" } }, "en"), /class="history-status">Approved</);
+  assert.match(renderHistoryItem({ id: "3", status: "ON_HOLD", statusReason: "toString", formData: { title: "Pay" } }, "en"), /ON_HOLD[\s\S]*Reason: toString/);
 });
 
 test("the offline code is shown large with the bank's warning", () => {

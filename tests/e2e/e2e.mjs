@@ -388,6 +388,19 @@ async function coldLoads(base, tokens, count) {
   log(`the card was there on all ${count} cold loads`);
 }
 
+/** A party's logo shows once loaded or not at all: the demo's logo lives on a host the test cannot reach. */
+async function brokenLogosHidden(page) {
+  const logos = card(page).locator(".party-logo");
+  assert((await logos.count()) > 0, "the demo's payment shows a party with a logo");
+  await page.waitForFunction(
+    (root) => [...root.shadowRoot.querySelectorAll(".party-logo")].every((img) => img.complete),
+    await card(page).elementHandle(),
+    { timeout: UI_TIMEOUT_MS },
+  );
+  const broken = await logos.evaluateAll((images) => images.filter((img) => !img.hidden && img.naturalWidth === 0).length);
+  assert(broken === 0, `${broken} party logo(s) shown broken`);
+}
+
 /** The pending operations as the card received them over the websocket. */
 async function cardOperations(page) {
   return card(page).evaluate((element) => element._operations);
@@ -447,8 +460,9 @@ async function historyWithPin(page, toApprove, toReject) {
   await history.waitFor({ timeout: UI_TIMEOUT_MS });
   const approved = history.locator(".history-item").filter({ hasText: toApprove.formData.title });
   const rejected = history.locator(".history-item").filter({ hasText: toReject.formData.title });
-  await approved.first().getByText("APPROVED").waitFor();
-  await rejected.first().getByText("REJECTED").waitFor();
+  await approved.first().getByText("Approved", { exact: true }).waitFor();
+  await rejected.first().getByText("Rejected", { exact: true }).waitFor();
+  await rejected.first().getByText("Reason: The details are wrong", { exact: true }).waitFor();
   await screenshot(tools(page), "e2e-history");
   await tools(page).getByRole("button", { name: "Close" }).click();
 }
@@ -526,6 +540,7 @@ async function main() {
     await addIntegrationThroughUi(page, ha.base, emulator, tokens);
 
     await openDashboard(page, ha.base);
+    await brokenLogosHidden(page);
     await screenshot(page, "e2e-dashboard-light");
     const { toApprove, toReject } = pickOperations(await cardOperations(page));
     log(`approving "${toApprove.formData.title}" and rejecting "${toReject.formData.title}"`);

@@ -1169,6 +1169,10 @@ export class MobileTokenCard extends BaseElement {
     root.addEventListener("input", (event) => this._onInput(event));
     root.addEventListener("change", (event) => this._onInput(event));
     root.addEventListener("keydown", (event) => this._onKeyDown(event));
+    // A party's logo is decoration: one the browser cannot load is hidden, not shown broken.
+    root.addEventListener("error", (event) => {
+      if (event.target?.classList?.contains("party-logo")) event.target.hidden = true;
+    }, true);
   }
 
   _blocks() {

@@ -31,6 +31,12 @@ export const TOOL_STRINGS = {
     pin_for_offline: "to sign the offline operation",
     pin_for_remove: "to remove this token at the bank",
     history_empty: "No operations in the history.",
+    status_PENDING: "Waiting",
+    status_APPROVED: "Approved",
+    status_REJECTED: "Rejected",
+    status_CANCELED: "Canceled",
+    status_EXPIRED: "Expired",
+    status_FAILED: "Failed",
     offline_label: "Text of the bank's QR code",
     offline_hint: "Paste the text of the offline QR code your bank shows.",
     offline_continue: "Continue",
@@ -63,6 +69,12 @@ export const TOOL_STRINGS = {
     pin_for_offline: "pro podpis offline operace",
     pin_for_remove: "pro odebrání tohoto tokenu v bance",
     history_empty: "V historii nejsou žádné operace.",
+    status_PENDING: "Čeká",
+    status_APPROVED: "Schváleno",
+    status_REJECTED: "Zamítnuto",
+    status_CANCELED: "Zrušeno",
+    status_EXPIRED: "Vypršelo",
+    status_FAILED: "Selhalo",
     offline_label: "Text QR kódu banky",
     offline_hint: "Vložte text offline QR kódu, který ukazuje vaše banka.",
     offline_continue: "Pokračovat",
@@ -142,13 +154,19 @@ export function renderPinPad(tool, state, language, allowBiometry) {
   </div>`;
 }
 
+/** An operation's status in words when the card knows it; the bank's own code otherwise. */
+function statusText(language, status) {
+  const key = `status_${status}`;
+  return key in TOOL_STRINGS.en ? toolText(language, key) : String(status ?? "");
+}
+
 /** One history row: title, status and, when the bank gives one, the status reason. */
 export function renderHistoryItem(operation, language) {
   const title = operation?.formData?.title || operation?.name || operation?.id || "";
   const reasonText = statusReasonText(operation, language);
   const reason = reasonText ? `<div class="status-reason">${esc(reasonText)}</div>` : "";
   return `<li class="history-item"><div class="history-title">${esc(title)}</div>
-    <div class="history-status">${esc(operation?.status ?? "")}</div>${reason}</li>`;
+    <div class="history-status">${esc(statusText(language, operation?.status))}</div>${reason}</li>`;
 }
 
 export function renderHistory(operations, language) {
@@ -210,7 +228,7 @@ const STYLES = `
 .error { color: var(--error-color, #db4437); margin: 8px 0; }
 .remaining { color: var(--warning-color, #ffa600); }
 .warning { background: var(--warning-color, #ffa600); color: #000; padding: 8px 12px; border-radius: 8px; margin: 12px 0; }
-textarea { width: 100%; box-sizing: border-box; font-family: monospace; margin-top: 6px; }
+textarea { width: 100%; box-sizing: border-box; font-family: monospace; margin-top: 6px; padding: 8px; border: 1px solid var(--divider-color, #e0e0e0); border-radius: 8px; background: var(--card-background-color, #fff); color: var(--primary-text-color); }
 .history { list-style: none; padding: 0; margin: 12px 0 0; }
 .history-item { padding: 8px 0; border-bottom: 1px solid var(--divider-color, #e0e0e0); }
 .history-title { font-weight: 500; }

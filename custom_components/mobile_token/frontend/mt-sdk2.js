@@ -7,7 +7,7 @@
  * Nothing the server sends becomes markup or a link without escaping and a
  * scheme check: buttons open only https/http pages, mailto: and tel: numbers.
  */
-import { escapeHtml as esc, localize, safeLinkUrl } from "./mobile-token-card.js";
+import { REJECT_REASONS, escapeHtml as esc, localize, safeLinkUrl } from "./mobile-token-card.js";
 
 const ALERT_TYPES = new Set(["SUCCESS", "INFO", "WARNING", "ERROR"]);
 const STYLE_CLASS = { INFO: "info", WARNING: "warning", DANGER: "error" };
@@ -191,8 +191,13 @@ export function renderCell(cell, attributeHtml, label) {
   return `<details class="cell-fold"${open}><summary>${esc(label)}</summary>${body}</details>`;
 }
 
-/** "Reason: …" for a finished operation that carries a statusReason, else "". */
+/**
+ * "Reason: …" for a finished operation that carries a statusReason, else "". A reason the card
+ * offers when rejecting is given in the card's words; others as the bank sent them.
+ */
 export function statusReasonText(operation, language) {
   const reason = operation?.statusReason;
-  return typeof reason === "string" && reason ? localize(language, "status_reason", { reason }) : "";
+  if (typeof reason !== "string" || !reason) return "";
+  const words = REJECT_REASONS.includes(reason) ? localize(language, `reason_${reason}`) : reason;
+  return localize(language, "status_reason", { reason: words });
 }
