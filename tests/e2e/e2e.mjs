@@ -341,6 +341,15 @@ async function serverOperation(emulator, operationId) {
 
 const card = (page) => page.locator("mobile-token-card");
 
+/**
+ * A screenshot of part of the card, scrolled to the middle of the window first: scrolled only
+ * into view, it can sit under the dashboard's fixed header.
+ */
+async function screenshotPart(part, name) {
+  await part.evaluate((element) => element.scrollIntoView({ block: "center" }));
+  return screenshot(part, name);
+}
+
 async function openDashboard(page, base) {
   await page.goto(`${base}/${DASHBOARD_PATH}/approvals`);
   await waitForCardOperations(page);
@@ -422,12 +431,12 @@ async function approveWithPin(page, operation) {
   for (const digit of WRONG_PIN) await item.locator(`[data-digit="${digit}"]`).click();
   await item.getByRole("button", { name: "Confirm" }).click();
   await item.getByText(/Attempts left: \d+/).waitFor({ timeout: UI_TIMEOUT_MS });
-  await screenshot(card(page), "e2e-wrong-pin");
+  await screenshotPart(item, "e2e-wrong-pin");
   for (const digit of PIN) await item.locator(`[data-digit="${digit}"]`).click();
   await item.getByRole("button", { name: "Confirm" }).click();
   const result = card(page).locator(`[data-key="result:${operation.id}"]`);
   await result.getByText("Operation approved").waitFor({ timeout: UI_TIMEOUT_MS });
-  await screenshot(card(page), "e2e-approved");
+  await screenshotPart(result, "e2e-approved");
   await result.getByRole("button", { name: "Done" }).click();
 }
 
@@ -438,7 +447,7 @@ async function rejectWithReason(page, operation) {
   await item.getByRole("button", { name: "Reject operation" }).click();
   const result = card(page).locator(`[data-key="result:${operation.id}"]`);
   await result.getByText("Operation rejected").waitFor({ timeout: UI_TIMEOUT_MS });
-  await screenshot(card(page), "e2e-rejected");
+  await screenshotPart(result, "e2e-rejected");
 }
 
 const tools = (page) => card(page).locator("mobile-token-tools");
@@ -454,7 +463,7 @@ async function enterToolPin(page) {
 /** The history tool: the PIN pad, then the operations just approved and rejected with their states. */
 async function historyWithPin(page, toApprove, toReject) {
   await tools(page).getByRole("button", { name: "History" }).click();
-  await screenshot(tools(page), "e2e-history-pin");
+  await screenshotPart(tools(page), "e2e-history-pin");
   await enterToolPin(page);
   const history = tools(page).locator(".history");
   await history.waitFor({ timeout: UI_TIMEOUT_MS });
@@ -463,7 +472,7 @@ async function historyWithPin(page, toApprove, toReject) {
   await approved.first().getByText("Approved", { exact: true }).waitFor();
   await rejected.first().getByText("Rejected", { exact: true }).waitFor();
   await rejected.first().getByText("Reason: The details are wrong", { exact: true }).waitFor();
-  await screenshot(tools(page), "e2e-history");
+  await screenshotPart(tools(page), "e2e-history");
   await tools(page).getByRole("button", { name: "Close" }).click();
 }
 
@@ -476,12 +485,12 @@ async function offlineQrWithPin(page, emulator, operation) {
   const { qr } = await postJson(`${base}/admin/operations/${encodeURIComponent(operation.id)}/offline-qr`, {});
   await tools(page).getByRole("button", { name: "Offline QR code" }).click();
   await tools(page).locator('textarea[data-tool-input="qr"]').fill(qr);
-  await screenshot(tools(page), "e2e-offline-qr");
+  await screenshotPart(tools(page), "e2e-offline-qr");
   await tools(page).getByRole("button", { name: "Continue" }).click();
   await enterToolPin(page);
   const code = tools(page).locator(".offline-code");
   await code.waitFor({ timeout: UI_TIMEOUT_MS });
-  await screenshot(tools(page), "e2e-offline-code");
+  await screenshotPart(tools(page), "e2e-offline-code");
   const response = await fetch(`${base}/admin/activations`);
   assert(response.ok, `activations: ${response.status}`);
   const listed = await response.json();
@@ -504,7 +513,7 @@ async function screensAlertsAndMessages(page, emulator) {
   const item = card(page).locator(`[data-key="op:${guarded.id}"]`);
   await item.getByText("Step 1 of 2").waitFor({ timeout: UI_TIMEOUT_MS });
   await item.locator(".alert-box").first().waitFor();
-  await screenshot(card(page), "e2e-sdk2-screens");
+  await screenshotPart(item, "e2e-sdk2-screens");
   await item.getByRole("button", { name: "I understand" }).click({ timeout: UI_TIMEOUT_MS });
   await item.getByText("Step 2 of 2").waitFor();
   const response = await fetch(`${emulator.url.replace(/\/$/, "")}/admin/operations/${encodeURIComponent(guarded.id)}/totp`);
@@ -512,7 +521,7 @@ async function screensAlertsAndMessages(page, emulator) {
   await item.locator('input[data-input="proximity"]').fill((await response.json()).totp);
   await item.getByRole("button", { name: "Continue" }).click();
   await item.getByText("You have never paid this account before.").waitFor();
-  await screenshot(card(page), "e2e-sdk2-alert");
+  await screenshotPart(item, "e2e-sdk2-alert");
 
   await card(page).getByRole("button", { name: /^Messages/ }).click();
   await card(page).locator(".message-row").first().waitFor({ timeout: UI_TIMEOUT_MS });
