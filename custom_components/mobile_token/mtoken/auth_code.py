@@ -23,11 +23,10 @@ from .counter4 import next_counter
 from .encoding import b64decode, b64encode
 from .kmac import kmac256
 from .signature import (
-    APPLICATION_KEY_SIZE,
-    NONCE_SIZE,
     SignatureType,
     parse_header_fields,
     require_field,
+    require_identity_fields,
 )
 
 VERSION: Final = "4.0"
@@ -38,7 +37,6 @@ _CUSTOM: Final = b"PA4CODE"
 _MAX_FACTORS: Final = 3
 _DECIMAL_TAIL: Final = 4
 _OFFLINE_RE: Final = re.compile(r"\d{8}(?:-\d{8}){0,2}")
-_UUID_RE: Final = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 def components(factor_keys: Sequence[bytes], ctr_data: bytes, data: bytes) -> list[bytes]:
@@ -122,14 +120,6 @@ class AuthorizationHeader:
         return "PowerAuth " + ", ".join(f'{name}="{value}"' for name, value in fields)
 
 
-def _is_b64_of(text: str, size: int) -> bool:
-    try:
-        b64decode(text, length=size)
-    except ValueError:
-        return False
-    return True
-
-
 def _is_valid_code(code: str) -> bool:
     if _OFFLINE_RE.fullmatch(code):
         return True
@@ -150,15 +140,7 @@ def parse_authorization_header(value: str) -> AuthorizationHeader:
     fields = parse_header_fields(value)
     if require_field(fields, "pa_version") != VERSION:
         raise ValueError("not a 4.0 authorization header")
-    activation_id = require_field(fields, "pa_activation_id")
-    if not _UUID_RE.fullmatch(activation_id):
-        raise ValueError("pa_activation_id is not a UUID")
-    application_key = require_field(fields, "pa_application_key")
-    if not _is_b64_of(application_key, APPLICATION_KEY_SIZE):
-        raise ValueError("pa_application_key is not Base64 of 16 bytes")
-    nonce = require_field(fields, "pa_nonce")
-    if not _is_b64_of(nonce, NONCE_SIZE):
-        raise ValueError("pa_nonce is not Base64 of 16 bytes")
+    activation_id, application_key, nonce = require_identity_fields(fields)
     code_type = SignatureType.parse(require_field(fields, "pa_auth_code_type"))
     code = require_field(fields, "pa_auth_code")
     if not _is_valid_code(code):

@@ -358,6 +358,23 @@ def _is_b64_of(text: str, size: int) -> bool:
     return True
 
 
+def require_identity_fields(fields: Mapping[str, str]) -> tuple[str, str, str]:
+    """The activation id, application key and nonce that 3.x and 4.0 headers share, checked.
+
+    A UUID and Base64 of 16 bytes twice; ValueError names the first field that is not.
+    """
+    activation_id = require_field(fields, "pa_activation_id")
+    if not _UUID_RE.fullmatch(activation_id):
+        raise ValueError("pa_activation_id is not a UUID")
+    application_key = require_field(fields, "pa_application_key")
+    if not _is_b64_of(application_key, APPLICATION_KEY_SIZE):
+        raise ValueError("pa_application_key is not Base64 of 16 bytes")
+    nonce = require_field(fields, "pa_nonce")
+    if not _is_b64_of(nonce, NONCE_SIZE):
+        raise ValueError("pa_nonce is not Base64 of 16 bytes")
+    return activation_id, application_key, nonce
+
+
 def _is_valid_signature_value(signature: str) -> bool:
     if _DECIMAL_SIGNATURE_RE.fullmatch(signature):
         return True
@@ -380,15 +397,7 @@ def parse_authorization_header(value: str) -> AuthorizationHeader:
     version = require_field(fields, "pa_version")
     if version not in SUPPORTED_VERSIONS:
         raise ValueError(f"unsupported pa_version {version!r}")
-    activation_id = require_field(fields, "pa_activation_id")
-    if not _UUID_RE.fullmatch(activation_id):
-        raise ValueError("pa_activation_id is not a UUID")
-    application_key = require_field(fields, "pa_application_key")
-    if not _is_b64_of(application_key, APPLICATION_KEY_SIZE):
-        raise ValueError("pa_application_key is not Base64 of 16 bytes")
-    nonce = require_field(fields, "pa_nonce")
-    if not _is_b64_of(nonce, NONCE_SIZE):
-        raise ValueError("pa_nonce is not Base64 of 16 bytes")
+    activation_id, application_key, nonce = require_identity_fields(fields)
     signature_type = SignatureType.parse(require_field(fields, "pa_signature_type"))
     signature = require_field(fields, "pa_signature")
     if not _is_valid_signature_value(signature):
