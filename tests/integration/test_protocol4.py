@@ -390,7 +390,7 @@ async def _move_counter_ahead(entry: MobileTokenConfigEntry, steps: int) -> None
         return
     assert isinstance(session, PowerAuthSession)
     state = session.state
-    await session._save(
+    await session.save(
         state.with_counter(
             counter.advance_counter(state.ctr_data, steps),
             state.ctr_byte + steps,

@@ -13,6 +13,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Final, Protocol, TypeVar
 
 import aiohttp
@@ -177,11 +178,17 @@ async def keep_counter_in_window(session: _CountingSession) -> None:
         ) from err
 
 
-class PowerAuthSession:
-    """Activation state, counter, temporary keys and token of one mobile token."""
+class _PersistableState(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
 
-    #: The protocol of the activation (``session4.PowerAuth4Session`` speaks 4.0).
-    protocol_version: Final = PROTOCOL_VERSION
+
+class SessionCore[StateT: _PersistableState]:
+    """What the sessions of both protocols share: transport, clock, locks and persisted state.
+
+    The subclasses add their protocol's cryptography; this part keeps the rules
+    that must not differ between them (persist before use, no signing once closed,
+    the attempts read back after a refused PIN).
+    """
 
     def __init__(
         self,
@@ -189,7 +196,7 @@ class PowerAuthSession:
         base_url: str,
         config: AppConfig,
         *,
-        state: ActivationState | None = None,
+        state: StateT | None = None,
         persist: Persist | None = None,
         language: str = "en",
         verify_ssl: bool = True,
@@ -211,11 +218,8 @@ class PowerAuthSession:
         self._persist = persist
         self._signing_lock = asyncio.Lock()
         self._token_lock = asyncio.Lock()
-        self._temporary_keys = TemporaryKeys(self.transport, config, self.clock, PROTOCOL_VERSION)
         self.last_status: ActivationStatusInfo | None = None
         self._closed = False
-
-    # -- state -------------------------------------------------------------
 
     @property
     def language(self) -> str:
@@ -227,7 +231,7 @@ class PowerAuthSession:
         self.transport.language = value
 
     @property
-    def state(self) -> ActivationState:
+    def state(self) -> StateT:
         """The activation; raise if there is none."""
         if self._state is None:
             raise InvalidStateError("There is no activation: activate the mobile token first")
@@ -237,14 +241,6 @@ class PowerAuthSession:
     def has_activation(self) -> bool:
         """True once an activation was created or loaded."""
         return self._state is not None
-
-    @property
-    def fingerprint(self) -> str:
-        """The 8-digit activation fingerprint the bank shows too."""
-        state = self.state
-        return activation_fingerprint(
-            state.device_public_key, state.activation_id, state.server_public_key
-        )
 
     async def close(self) -> None:
         """Let the signed exchange in flight finish, then refuse to advance the counter again.
@@ -256,13 +252,54 @@ class PowerAuthSession:
         async with self._token_lock, self._signing_lock:
             self._closed = True
 
-    async def _save(self, state: ActivationState | None) -> None:
+    async def save(self, state: StateT | None) -> None:
         """Persist first, then adopt: a state that could not be saved is never used."""
         if self._closed:
             raise InvalidStateError("This session was closed: the activation is used elsewhere")
         if self._persist is not None and state is not None:
             await self._persist(state.to_dict())
         self._state = state
+
+    async def fetch_status(self, *, synchronize: bool = True) -> ActivationStatusInfo:
+        """Read the activation status (each protocol decrypts its own blob)."""
+        raise NotImplementedError
+
+    async def _explain_auth_failure(self, err: AuthenticationError, auth: Authentication) -> None:
+        """After a refused two-factor code, learn the remaining attempts (or the block)."""
+        if auth.factor is Factor.POSSESSION:
+            return
+        try:
+            status = await self.fetch_status()
+        except MobileTokenError:
+            return
+        err.remaining_attempts = status.remaining_attempts
+        if status.status == "blocked":
+            raise ActivationBlockedError(
+                "Too many wrong PINs: the bank blocked this mobile token"
+            ) from err
+        if status.status == "removed":
+            raise ActivationRemovedError("The bank removed this mobile token") from err
+
+
+class PowerAuthSession(SessionCore[ActivationState]):
+    """Activation state, counter, temporary keys and token of one mobile token."""
+
+    #: The protocol of the activation (``session4.PowerAuth4Session`` speaks 4.0).
+    protocol_version: Final = PROTOCOL_VERSION
+
+    @cached_property
+    def _temporary_keys(self) -> TemporaryKeys:
+        return TemporaryKeys(self.transport, self.config, self.clock, PROTOCOL_VERSION)
+
+    # -- state -------------------------------------------------------------
+
+    @property
+    def fingerprint(self) -> str:
+        """The 8-digit activation fingerprint the bank shows too."""
+        state = self.state
+        return activation_fingerprint(
+            state.device_public_key, state.activation_id, state.server_public_key
+        )
 
     # -- plain endpoints -----------------------------------------------------
 
@@ -324,7 +361,7 @@ class PowerAuthSession:
         sync = synchronize_counter(state.ctr_data, state.ctr_byte, blob, state.transport_key)
         if sync.action is CounterSyncAction.UPDATED:
             _LOGGER.debug("Signature counter was behind the server; adopted the server's")
-            await self._save(state.with_counter(sync.ctr_data, sync.ctr_byte, unconfirmed_steps=0))
+            await self.save(state.with_counter(sync.ctr_data, sync.ctr_byte, unconfirmed_steps=0))
         elif sync.action is CounterSyncAction.OK and blob.ctr_byte is not None:
             # The blob says exactly how far ahead of the server the counter is.
             self._state = replace(state, unconfirmed_steps=max(0, sync.byte_distance))
@@ -385,7 +422,7 @@ class PowerAuthSession:
                 device_key, layer2_answer, pin, allow_biometry=allow_biometry
             )
         )
-        await self._save(state)
+        await self.save(state)
         _LOGGER.debug("Activation created")
         status = await self.fetch_status()
         return ActivationResult(state.activation_id, self.fingerprint, status)
@@ -492,7 +529,7 @@ class PowerAuthSession:
 
     async def _advance_counter(self) -> None:
         state = self.state
-        await self._save(
+        await self.save(
             state.with_counter(
                 next_counter(state.ctr_data),
                 next_ctr_byte(state.ctr_byte),
@@ -522,22 +559,6 @@ class PowerAuthSession:
             knowledge=knowledge,
             biometry=state.biometry_key,
         )
-
-    async def _explain_auth_failure(self, err: AuthenticationError, auth: Authentication) -> None:
-        """After a refused 2FA signature, learn the remaining attempts (or the block)."""
-        if auth.factor is Factor.POSSESSION:
-            return
-        try:
-            status = await self.fetch_status()
-        except MobileTokenError:
-            return
-        err.remaining_attempts = status.remaining_attempts
-        if status.status == "blocked":
-            raise ActivationBlockedError(
-                "Too many wrong PINs: the bank blocked this mobile token"
-            ) from err
-        if status.status == "removed":
-            raise ActivationRemovedError("The bank removed this mobile token") from err
 
     # -- tokens -----------------------------------------------------------------
 
@@ -587,7 +608,7 @@ class PowerAuthSession:
             token_secret = b64decode(require_str(answer, "tokenSecret"), length=16)
         except ValueError as err:
             raise BadResponseError("The server's token is malformed") from err
-        await self._save(self.state.with_token(token_id, token_secret))
+        await self.save(self.state.with_token(token_id, token_secret))
 
     async def remove_token(self) -> None:
         """Remove the cached token on the server and forget it."""
@@ -598,7 +619,7 @@ class PowerAuthSession:
         await self.signed_post(
             PATH_TOKEN_REMOVE, URI_ID_TOKEN_REMOVE, body, Authentication.possession()
         )
-        await self._save(self.state.with_token(None, None))
+        await self.save(self.state.with_token(None, None))
 
     # -- ECIES ------------------------------------------------------------------
 

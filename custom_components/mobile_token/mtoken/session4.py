@@ -11,21 +11,17 @@ Sections of the 4.0 notes: temporary keys (7), E2EE (8), activation (9),
 authentication codes (10), counter (11), status (12), tokens (13), versions (17).
 """
 
-import asyncio
 import logging
 import secrets
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Final
-
-import aiohttp
 
 from . import auth_code, counter4, e2ee4, keys4, keystore4, shared_secret, status4, token4
 from .activation_code import parse_activation_code, verify_activation_code_signature
 from .app_config import KEY_ID_MLDSA65, KEY_ID_MLDSA87, KEY_ID_P384, AppConfig
 from .encoding import b64decode, b64encode
 from .errors import (
-    ActivationBlockedError,
-    ActivationRemovedError,
     AuthenticationError,
     BadResponseError,
     CounterDesyncError,
@@ -36,7 +32,7 @@ from .errors import (
     ServerError,
 )
 from .factors import Authentication, Factor, check_pin
-from .http import Response, Transport, require_dict, require_str, response_object
+from .http import Response, require_dict, require_str, response_object
 from .jsonbody import json_bytes, json_object
 from .kdf4 import application_temp_key_mac_key, derive_activation_keys
 from .session import (
@@ -44,15 +40,12 @@ from .session import (
     PLATFORM,
     ActivationResult,
     ActivationStatusInfo,
-    Persist,
-    RunBlocking,
-    _to_thread,
+    SessionCore,
     keep_counter_in_window,
 )
 from .signature import AUTHORIZATION_HEADER, SignatureType, signature_base_string
 from .state import check_activation_id
 from .state4 import ActivationState4, new_activation_state4, unwrap_knowledge_key
-from .timesync import ServerClock
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -117,65 +110,16 @@ class _Scope:
     sh2_key: bytes | None = None
 
 
-class PowerAuth4Session:
+class PowerAuth4Session(SessionCore[ActivationState4]):
     """Activation state, counter, temporary keys and token of one 4.0 mobile token."""
 
     protocol_version: Final = PROTOCOL_VERSION
 
-    def __init__(
-        self,
-        client_session: aiohttp.ClientSession,
-        base_url: str,
-        config: AppConfig,
-        *,
-        state: ActivationState4 | None = None,
-        persist: Persist | None = None,
-        language: str = "en",
-        verify_ssl: bool = True,
-        timeout: float = 20.0,
-        run_blocking: RunBlocking | None = None,
-    ) -> None:
-        self.config = config
-        self.run_blocking: RunBlocking = run_blocking or _to_thread
-        self.transport = Transport(
-            client_session,
-            base_url,
-            language=language,
-            verify_ssl=verify_ssl,
-            timeout=timeout,
-            run_blocking=self.run_blocking,
-        )
-        self.clock = ServerClock()
-        self._state = state
-        self._persist = persist
-        self._signing_lock = asyncio.Lock()
-        self._token_lock = asyncio.Lock()
-        self._temporary_keys: dict[str | None, keystore4.TemporaryKey] = {}
-        self.last_status: ActivationStatusInfo | None = None
-        self._closed = False
+    @cached_property
+    def _temporary_keys(self) -> dict[str | None, keystore4.TemporaryKey]:
+        return {}
 
     # -- state -------------------------------------------------------------
-
-    @property
-    def language(self) -> str:
-        """The ``Accept-Language`` sent with every request."""
-        return self.transport.language
-
-    @language.setter
-    def language(self, value: str) -> None:
-        self.transport.language = value
-
-    @property
-    def state(self) -> ActivationState4:
-        """The activation; raise if there is none."""
-        if self._state is None:
-            raise InvalidStateError("There is no activation: activate the mobile token first")
-        return self._state
-
-    @property
-    def has_activation(self) -> bool:
-        """True once an activation was created or loaded."""
-        return self._state is not None
 
     @property
     def algorithm(self) -> shared_secret.Algorithm:
@@ -192,22 +136,6 @@ class PowerAuth4Session:
             state.activation_id,
             keys4.PublicKeys(state.server_public_key, state.server_mldsa_key),
         )
-
-    async def close(self) -> None:
-        """Let the exchange in flight finish, then refuse to advance the counter again."""
-        async with self._token_lock, self._signing_lock:
-            self._closed = True
-
-    async def save(self, state: ActivationState4 | None) -> None:
-        """Persist first, then adopt: a state that could not be saved is never used.
-
-        Refused once the session was closed.
-        """
-        if self._closed:
-            raise InvalidStateError("This session was closed: the activation is used elsewhere")
-        if self._persist is not None and state is not None:
-            await self._persist(state.to_dict())
-        self._state = state
 
     # -- discovery -------------------------------------------------------------
 
@@ -595,22 +523,6 @@ class PowerAuth4Session:
                 raise InvalidStateError("Approval without a PIN is not enabled for this activation")
             return [state.possession_key, state.biometry_key]
         return [state.possession_key]
-
-    async def _explain_auth_failure(self, err: AuthenticationError, auth: Authentication) -> None:
-        """After a refused two-factor code, learn the remaining attempts (or the block)."""
-        if auth.factor is Factor.POSSESSION:
-            return
-        try:
-            status = await self.fetch_status()
-        except MobileTokenError:
-            return
-        err.remaining_attempts = status.remaining_attempts
-        if status.status == "blocked":
-            raise ActivationBlockedError(
-                "Too many wrong PINs: the bank blocked this mobile token"
-            ) from err
-        if status.status == "removed":
-            raise ActivationRemovedError("The bank removed this mobile token") from err
 
     # -- tokens -----------------------------------------------------------------
 
